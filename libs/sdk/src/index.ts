@@ -1,0 +1,3 @@
+export * from './executor/executor.contract';
+export * from './executor/define-executor-plugin';
+export * from './executor/executor-registry';

@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManagedProcess } from './managed-process';
+import { startNatsServer, type RunningNats } from './nats-server.harness';
+import { freePort } from './ports';
+import { killProcessesUnder } from './reap';
+import { appEntry } from './repo';
+import { fetchJson, waitFor } from './wait';
+
+export interface MasterOptions {
+  natsUrl: string;
+  httpPort?: number;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+export interface RunningMaster {
+  url: string;
+  httpPort: number;
+  process: ManagedProcess;
+  state(): Promise<any>;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+}
+
+/** Starts a real master process (dist/apps/master) and waits until it answers /health. */
+export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
+  const httpPort = options.httpPort ?? (await freePort());
+  const url = `http://127.0.0.1:${httpPort}`;
+  const proc = new ManagedProcess({
+    name: `master:${httpPort}`,
+    command: process.execPath,
+    args: [appEntry('master'), '--nats-servers', options.natsUrl, '--http', `127.0.0.1:${httpPort}`, ...(options.args ?? [])],
+    env: { PANDO_LOG_LEVEL: 'debug', ...options.env },
+  });
+  await waitFor(() => fetchJson(`${url}/health`).then(() => true), `master on ${url}`, 20_000);
+  return {
+    url,
+    httpPort,
+    process: proc,
+    state: () => fetchJson(`${url}/master/state`),
+    stop: () => proc.stop(),
+    kill9: async () => {
+      proc.kill('SIGKILL');
+      await proc.waitForExit();
+    },
+  };
+}
+
+export interface AgentOptions {
+  natsUrl: string;
+  workDir?: string;
+  httpPort?: number;
+  resources?: string;
+  attributes?: string;
+  hostname?: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+export interface RunningAgent {
+  url: string;
+  workDir: string;
+  agentId: string;
+  process: ManagedProcess;
+  options: AgentOptions;
+  state(): Promise<any>;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+}
+
+/** Starts a real agent process (dist/apps/agent) and waits until it has registered. */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const httpPort = options.httpPort ?? (await freePort());
+  const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'pando-agent-'));
+  const url = `http://127.0.0.1:${httpPort}`;
+  const args = [appEntry('agent'), '--nats-servers', options.natsUrl, '--http', `127.0.0.1:${httpPort}`, '--work-dir', workDir];
+  args.push('--resources', options.resources ?? 'cpus:4;mem:4096;disk:10000;ports:[31000-31100]');
+  if (options.attributes) args.push('--attributes', options.attributes);
+  if (options.hostname) args.push('--hostname', options.hostname);
+  args.push(...(options.args ?? []));
+  const proc = new ManagedProcess({
+    name: `agent:${httpPort}`,
+    command: process.execPath,
+    args,
+    env: { PANDO_LOG_LEVEL: 'debug', ...options.env },
+  });
+  const health = await waitFor(
+    () => fetchJson<{ registered: boolean; agentId?: string }>(`${url}/health`).then((h) => (h.registered ? h : undefined)),
+    `agent on ${url} to register`,
+    20_000,
+  );
+  return {
+    url,
+    workDir,
+    agentId: health.agentId as string,
+    process: proc,
+    options: { ...options, workDir, httpPort },
+    state: () => fetchJson(`${url}/state`),
+    stop: () => proc.stop(),
+    kill9: async () => {
+      proc.kill('SIGKILL');
+      await proc.waitForExit();
+    },
+  };
+}
+
+/**
+ * A whole small cluster of real processes: nats-server, one master, N agents. stop() ends
+ * everything and removes the temporary dirs.
+ */
+export class TestCluster {
+  agents: RunningAgent[] = [];
+
+  private constructor(
+    readonly nats: RunningNats,
+    public master: RunningMaster,
+  ) {}
+
+  static async start(options: { agents?: number; masterArgs?: string[]; agentOptions?: Partial<AgentOptions>[] } = {}): Promise<TestCluster> {
+    const nats = await startNatsServer();
+    const master = await startMaster({ natsUrl: nats.url, args: options.masterArgs });
+    const cluster = new TestCluster(nats, master);
+    try {
+      const count = options.agents ?? 1;
+      for (let i = 0; i < count; i++) {
+        cluster.agents.push(await startAgent({ natsUrl: nats.url, ...options.agentOptions?.[i] }));
+      }
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  async addAgent(options: Partial<AgentOptions> = {}): Promise<RunningAgent> {
+    const agent = await startAgent({ natsUrl: this.nats.url, ...options });
+    this.agents.push(agent);
+    return agent;
+  }
+
+  async restartMaster(args?: string[]): Promise<RunningMaster> {
+    const port = this.master.httpPort;
+    await this.master.stop();
+    this.master = await startMaster({ natsUrl: this.nats.url, httpPort: port, args });
+    return this.master;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.agents.map((a) => a.stop().catch(() => undefined)));
+    await this.master.stop().catch(() => undefined);
+    await this.nats.stop().catch(() => undefined);
+    for (const a of this.agents) {
+      killProcessesUnder(a.workDir);
+      rmSync(a.workDir, { recursive: true, force: true });
+    }
+  }
+}
