@@ -7,3 +7,4 @@ export * from './messages/task.schema';
 export * from './messages/agent.messages';
 export * from './messages/operator.messages';
 export * from './transport';
+export * from './messages/scheduler.messages';
