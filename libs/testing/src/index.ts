@@ -9,3 +9,4 @@ export * from './reap';
 export * from './sim/simulated-agent-fleet';
 export * from './process-stats';
 export * from './operator.client';
+export * from './sim/simulated-task-runner';
