@@ -8,3 +8,4 @@ export * from './messages/agent.messages';
 export * from './messages/operator.messages';
 export * from './transport';
 export * from './messages/scheduler.messages';
+export * from './messages/container.schema';

@@ -1,0 +1,76 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { createLogger, type Clock } from '@pando/common';
+import {
+  heartbeatRequestSchema,
+  registerAgentRequestSchema,
+  serveMessages,
+  serveRequests,
+  statusUpdateMessageSchema,
+  Subjects,
+  type HeartbeatReply,
+} from '@pando/protocol';
+import { MasterIdentity } from '../identity/master-identity';
+import { CLOCK, NATS_CONNECTION } from '../master.tokens';
+import { StatusUpdateRouter } from '../tasks/status-update.router';
+import { AgentLivenessService } from './agent-liveness.service';
+import { AgentMessenger } from './agent-messenger.service';
+import { AgentRegistrationService } from './agent-registration.service';
+import { AgentRegistry } from './agent-registry.service';
+
+/**
+ * Agent-facing NATS subjects -> services. Decoding and schema checks happen in the transport;
+ * semantic checks in the services, before any state changes.
+ */
+@Injectable()
+export class AgentGateway implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = createLogger('agent-gateway');
+  private subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly registration: AgentRegistrationService,
+    private readonly registry: AgentRegistry,
+    private readonly router: StatusUpdateRouter,
+    private readonly messenger: AgentMessenger,
+    private readonly liveness: AgentLivenessService,
+    private readonly identity: MasterIdentity,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const log = this.log;
+    this.subscriptions = [
+      serveRequests(this.nc, Subjects.agentRegister, registerAgentRequestSchema, 'agent registration', (req) => this.registration.register(req), log),
+      serveRequests(this.nc, Subjects.agentHeartbeat, heartbeatRequestSchema, 'agent heartbeat', (req) => this.heartbeat(req.agentId), log),
+      serveMessages(this.nc, Subjects.agentStatus, statusUpdateMessageSchema, 'status update', async (msg) => {
+        await this.router.fromAgent(msg);
+      }, log),
+    ];
+    void this.watchConnection();
+    // The subscriptions must exist on the server before agents are told to re-register.
+    await this.nc.flush();
+    this.messenger.hello();
+    this.log.info({ masterId: this.identity.masterId, epoch: this.identity.epoch }, 'serving agents; sent master hello');
+  }
+
+  onModuleDestroy(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.liveness.natsDisconnected();
+      if (status.type === 'reconnect') this.liveness.natsReconnected();
+    }
+  }
+
+  heartbeat(agentId: string): HeartbeatReply {
+    const epoch = this.identity.epoch;
+    if (this.registry.heartbeat(agentId, this.clock.now())) return { ok: true, epoch };
+    // Unknown (this master restarted) or unreachable: only a re-registration reports its tasks.
+    this.log.debug({ agentId }, 'heartbeat from an unknown or unreachable agent: asking it to re-register');
+    return { ok: false, epoch, reregister: true };
+  }
+}
