@@ -56,7 +56,7 @@ export class DockerExecutor implements Executor {
   ) {
     this.log = context.log;
     this.supervisor = new ContainerSupervisor(engine, this.log, { keepContainers: options.keepContainers });
-    this.recovery = new DockerRecovery(engine, this.log, context.agentId, options.keepContainers);
+    this.recovery = new DockerRecovery(engine, this.log, () => context.agentId, options.keepContainers);
   }
 
   async probe(): Promise<{ available: boolean; message?: string }> {

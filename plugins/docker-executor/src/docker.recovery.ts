@@ -28,7 +28,8 @@ export class DockerRecovery {
   constructor(
     private readonly engine: DockerEngineAdapter,
     private readonly log: Logger,
-    private readonly agentId: string,
+    /** Read when needed: a brand-new agent learns its id only after registering. */
+    private readonly agentId: () => string,
     private readonly keepContainers: boolean,
   ) {}
 
@@ -38,7 +39,7 @@ export class DockerRecovery {
     makeTask: (launch: TaskLaunch, driver: TaskDriver) => DockerTask,
     adopt: (recovered: RecoveredDockerTask) => Promise<void>,
   ): Promise<void> {
-    const containers = await this.engine.listContainers({ [LABEL_AGENT_ID]: this.agentId });
+    const containers = await this.engine.listContainers({ [LABEL_AGENT_ID]: this.agentId() });
     const byTask = new Map(containers.map((c) => [c.labels[LABEL_TASK_ID], c]));
     const claimed = new Set<string>();
     let running = 0;
@@ -103,7 +104,7 @@ export class DockerRecovery {
 
   /** kill() of a task this executor does not track (e.g. never recovered): stop its container if any. */
   async stopUntracked(taskId: string, graceSeconds: number): Promise<void> {
-    const containers = await this.engine.listContainers({ [LABEL_AGENT_ID]: this.agentId, [LABEL_TASK_ID]: taskId });
+    const containers = await this.engine.listContainers({ [LABEL_AGENT_ID]: this.agentId(), [LABEL_TASK_ID]: taskId });
     await Promise.all(containers.map((c) => this.stopAndRemove(c, 'kill of an untracked task', graceSeconds)));
   }
 

@@ -9,9 +9,18 @@ export interface MesosTaskJson {
   slave_id: string;
   state: string;
   resources: Record<string, number | string>;
-  statuses: Array<{ state: string; timestamp: number; healthy?: boolean }>;
+  statuses: MesosStatusJson[];
   labels?: Array<{ key: string; value: string }>;
   healthy?: boolean;
+}
+
+/** One entry of a task's status history; `reason` and `message` only when the update had them. */
+export interface MesosStatusJson {
+  state: string;
+  timestamp: number;
+  healthy?: boolean;
+  reason?: string;
+  message?: string;
 }
 
 /** Mesos reports times as seconds since the epoch, with a fraction. */
@@ -29,13 +38,17 @@ export function mesosTaskJson(task: TaskRecord): MesosTaskJson {
     slave_id: task.agentId,
     state: `TASK_${task.state}`,
     resources: task.resourcesStateJson(),
-    statuses: task.statuses.map((entry) =>
-      entry.healthy === undefined
-        ? { state: `TASK_${entry.state}`, timestamp: seconds(entry.timestamp) }
-        : { state: `TASK_${entry.state}`, timestamp: seconds(entry.timestamp), healthy: entry.healthy },
-    ),
+    statuses: task.statuses.map(mesosStatusJson),
   };
   if (task.info.labels) json.labels = Object.entries(task.info.labels).map(([key, value]) => ({ key, value }));
   if (task.healthy !== undefined) json.healthy = task.healthy;
+  return json;
+}
+
+function mesosStatusJson(entry: TaskRecord['statuses'][number]): MesosStatusJson {
+  const json: MesosStatusJson = { state: `TASK_${entry.state}`, timestamp: seconds(entry.timestamp) };
+  if (entry.healthy !== undefined) json.healthy = entry.healthy;
+  if (entry.reason !== undefined) json.reason = entry.reason;
+  if (entry.message !== undefined) json.message = entry.message;
   return json;
 }

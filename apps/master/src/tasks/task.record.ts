@@ -10,6 +10,9 @@ export interface StatusEntry {
   timestamp: number;
   uuid?: string;
   healthy?: boolean;
+  /** Why the task is in this state: shown in /master/state so an operator sees e.g. the exit code. */
+  reason?: string;
+  message?: string;
 }
 
 /** The latest status without `data`, which may be large and is only for the framework. */
@@ -76,6 +79,8 @@ export class TaskRecord {
     const entry: StatusEntry = { state: status.state, timestamp };
     if (status.uuid !== undefined) entry.uuid = status.uuid;
     if (status.healthy !== undefined) entry.healthy = status.healthy;
+    if (status.reason !== undefined) entry.reason = status.reason;
+    if (status.message !== undefined) entry.message = status.message;
     this.statuses.push(entry);
     if (this.statuses.length > STATUS_HISTORY_LIMIT) this.statuses.shift();
   }

@@ -6,6 +6,7 @@ export const EXECUTOR_API_VERSION = 1;
 
 /** What an executor is given when the agent creates it (once per agent process). */
 export interface ExecutorContext {
+  /** '' until the agent's first registration: read it when needed, do not copy it at create time. */
   agentId: string;
   hostname: string;
   /** The agent's work dir; sandboxes live under it. */
@@ -13,7 +14,7 @@ export interface ExecutorContext {
   log: Logger;
   /**
    * Agent options for plugins, by flag name without dashes (e.g. `docker-volume-allow`),
-   * from `--executor-opt key=value` or `PANDO_EXECUTOR_OPTS`. Plugins read and validate their own.
+   * from `--executor-opts key=value,...` or `PANDO_EXECUTOR_OPTS`. Plugins read and validate their own.
    */
   options: Readonly<Record<string, string>>;
 }

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { createLogger, type Logger } from '@pando/common';
+import { ExecutorCatalog } from './executors/executor-catalog';
+import { AgentBus } from './master/agent-bus.service';
+import { AgentInbox } from './master/agent-inbox.service';
+import { MasterLink } from './master/master-link.service';
+import { StatusUpdateManager } from './status/status-update-manager';
+
+/** Starts and stops the agent's moving parts in the right order. */
+@Injectable()
+export class AgentRunner {
+  private readonly log: Logger = createLogger('agent');
+
+  constructor(
+    private readonly bus: AgentBus,
+    private readonly inbox: AgentInbox,
+    private readonly masterLink: MasterLink,
+    private readonly statusUpdates: StatusUpdateManager,
+    private readonly executors: ExecutorCatalog,
+  ) {}
+
+  /** Connects to NATS (waiting for it), listens to the master, and registers. */
+  async start(httpPort: number): Promise<void> {
+    await this.bus.connect();
+    this.inbox.start();
+    this.masterLink.start(httpPort);
+  }
+
+  /** Stops talking to the master; running tasks are left alone (own process groups). */
+  async stop(): Promise<void> {
+    this.masterLink.stop();
+    this.inbox.stop();
+    this.statusUpdates.stop();
+    await this.executors.shutdown();
+    await this.bus.close();
+    this.log.debug('NATS closed');
+  }
+}

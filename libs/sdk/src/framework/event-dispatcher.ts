@@ -1,0 +1,71 @@
+import { describeError, type Logger } from '@pando/common';
+import type { SchedulerEvent, TaskStatus } from '@pando/protocol';
+import type { Scheduler } from './scheduler.interface';
+import type { SchedulerDriver } from './scheduler-driver';
+
+/** What dispatchEvent needs from the driver. */
+export interface DispatchContext {
+  scheduler: Scheduler;
+  driver: SchedulerDriver;
+  log: Logger;
+  /** Sends ACKNOWLEDGE; failures are the context's to log. */
+  acknowledge(agentId: string, taskId: string, uuid: string): Promise<unknown>;
+}
+
+/**
+ * Hands one event to the matching Scheduler callback and waits for it. SUBSCRIBED, ERROR and
+ * HEARTBEAT never get here: they change the driver's own state and are handled on arrival.
+ * Callback failures are logged here, with the callback's name, and never propagate.
+ */
+export async function dispatchEvent(ctx: DispatchContext, event: SchedulerEvent): Promise<void> {
+  const { scheduler, driver } = ctx;
+  switch (event.type) {
+    case 'OFFERS':
+      await guarded(ctx, 'offers', () => scheduler.offers(driver, event.offers));
+      return;
+    case 'RESCIND':
+      await guarded(ctx, 'rescinded', () => scheduler.rescinded?.(driver, event.rescind.offerId));
+      return;
+    case 'UPDATE':
+      await deliverUpdate(ctx, event.update.status);
+      return;
+    case 'MESSAGE':
+      await guarded(ctx, 'message', () => scheduler.message?.(driver, event.message));
+      return;
+    case 'FAILURE':
+      await guarded(ctx, 'failure', () => scheduler.failure?.(driver, event.failure));
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * The reliable-update rule: acknowledge only what the scheduler has processed. An update the
+ * callback failed on stays unacknowledged, so the agent keeps it and the master sends it again;
+ * acknowledging it would lose it for good.
+ */
+async function deliverUpdate(ctx: DispatchContext, status: TaskStatus): Promise<void> {
+  const processed = await guarded(ctx, 'update', () => ctx.scheduler.update(ctx.driver, status));
+  const { agentId, taskId, uuid } = status;
+  if (!processed || uuid === undefined) return;
+  if (agentId === undefined) {
+    ctx.log.warn({ taskId, uuid }, `cannot acknowledge update ${uuid} of task '${taskId}': it names no agent`);
+    return;
+  }
+  // Not awaited: the next event need not wait for the master's round trip.
+  ctx.acknowledge(agentId, taskId, uuid).catch((err: unknown) => {
+    ctx.log.warn({ taskId, uuid, err: describeError(err) }, `failed to acknowledge update ${uuid} of task '${taskId}': ${describeError(err)}`);
+  });
+}
+
+/** Runs one callback; true when it returned (or its promise resolved) without throwing. */
+async function guarded(ctx: DispatchContext, name: string, callback: () => unknown): Promise<boolean> {
+  try {
+    await callback();
+    return true;
+  } catch (err) {
+    ctx.log.error({ callback: name, err: describeError(err) }, `scheduler callback '${name}' failed: ${describeError(err)}`);
+    return false;
+  }
+}
