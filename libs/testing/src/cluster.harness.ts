@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedProcess } from './managed-process';
+import { killAllManagedProcesses, ManagedProcess } from './managed-process';
 import { startNatsServer, type RunningNats } from './nats-server.harness';
 import { freePort } from './ports';
 import { killProcessesUnder } from './reap';
@@ -70,10 +70,27 @@ export interface RunningAgent {
   kill9(): Promise<void>;
 }
 
+/** Work dirs of agents started by this process, reaped by cleanUpTestProcesses(). */
+const agentWorkDirs = new Set<string>();
+
+/**
+ * The safety net run after every end-to-end test file: kills the processes the harness started
+ * and the tasks left in agent sandboxes, even when a suite failed before it could stop them.
+ */
+export async function cleanUpTestProcesses(): Promise<void> {
+  await killAllManagedProcesses();
+  for (const dir of agentWorkDirs) {
+    killProcessesUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  agentWorkDirs.clear();
+}
+
 /** Starts a real agent process (dist/apps/agent) and waits until it has registered. */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const httpPort = options.httpPort ?? (await freePort());
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'pando-agent-'));
+  agentWorkDirs.add(workDir);
   const url = `http://127.0.0.1:${httpPort}`;
   const args = [appEntry('agent'), '--nats-servers', options.natsUrl, '--http', `127.0.0.1:${httpPort}`, '--work-dir', workDir];
   args.push('--resources', options.resources ?? 'cpus:4;mem:4096;disk:10000;ports:[31000-31100]');

@@ -11,6 +11,14 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
+/** Kills every managed process still running (a suite's safety net, whatever failed). */
+export async function killAllManagedProcesses(): Promise<number> {
+  const running = [...live];
+  for (const p of running) p.kill('SIGKILL');
+  await Promise.all(running.map((p) => p.waitForExit(5000).catch(() => null)));
+  return running.length;
+}
+
 export interface ManagedProcessOptions {
   name: string;
   command: string;
