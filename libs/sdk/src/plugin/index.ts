@@ -1,0 +1,3 @@
+export * from './plugin-store.interface';
+export * from './framework-plugin.contract';
+export * from './define-framework-plugin';
