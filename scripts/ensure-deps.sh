@@ -37,6 +37,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The Docker executor's suites need a running engine and the local test images (no registry is
+# reachable, so the images are built here from Debian's busybox-static).
+if [ "${PANDO_NEEDS_DOCKER:-0}" = "1" ]; then
+  bash scripts/docker-engine.sh
+  bash scripts/build-test-images.sh
+fi
+
 # npm dependencies: (re)install when node_modules is missing or older than the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies (npm ci)"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The one command that runs all the tests (`npm test`): installs what is missing, builds,
 # type-checks, then runs the unit specs and the end-to-end suites against real processes
-# (a real nats-server, master and agent processes, a real Docker engine where a suite needs it).
+# (a real nats-server, master and agent processes, a real Docker engine: installed and started
+# here when missing, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+PANDO_NEEDS_DOCKER=1 bash scripts/ensure-deps.sh
 echo "== build"; bash scripts/build.sh
 echo "== typecheck"; npx --no-install tsc -p tsconfig.json --noEmit
 echo "== tests"
