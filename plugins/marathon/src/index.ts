@@ -1,0 +1,26 @@
+/**
+ * The pure core of Pando's Marathon-compatible service scheduler: app definitions and their
+ * validation, updates and versions, offer matching with constraints, deployment plans and the
+ * rolling-restart state machine, the launch queue, task specs, and Marathon's `/v2` JSON.
+ * Nothing here does I/O; the plugin's scheduler and REST controllers are built on it.
+ */
+export * from './path-id';
+export * from './app.types';
+export * from './marathon-validation.error';
+export * from './app-fields.schema';
+export * from './app.schema';
+export * from './app-json.view';
+export * from './app-update.merge';
+export * from './service-ports';
+export * from './constraint.matcher';
+export * from './offer.matcher';
+export * from './app-task';
+export * from './kill-selection';
+export * from './task-id';
+export * from './app-task.factory';
+export * from './deployment.planner';
+export * from './rolling-restart.machine';
+export * from './launch-queue';
+export * from './marathon-json.view';
+export * from './marathon-status.view';
+export * from './marathon-events.view';
