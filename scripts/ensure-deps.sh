@@ -45,6 +45,8 @@ if [ "${PANDO_NEEDS_DOCKER:-0}" = "1" ]; then
 fi
 
 # npm dependencies: (re)install when node_modules is missing or older than the lock file.
+# (The lock lists other platforms' optional binaries that this registry does not serve; see
+# scripts/complete-lockfile.js, which must run after any `npm install` that changes the lock.)
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error

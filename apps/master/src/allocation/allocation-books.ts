@@ -32,7 +32,7 @@ export class AllocationBooks {
   // ---- agents -------------------------------------------------------------------------------
 
   addAgent(id: string, info: AgentState['info'], total: Resources): AgentState {
-    const agent = new AgentState(id, info, Resources.empty(), Resources.empty(), [], []);
+    const agent = new AgentState(id, info);
     this.setTotal(agent, total, Resources.empty());
     agent.order = this.agentOrder.length;
     this.agentOrder.push(agent);

@@ -17,7 +17,7 @@ export interface CycleSettings {
 
 /** How the candidate offer of one agent for one role is made. */
 const enum Mode {
-  /** No reservations on the agent and nothing chopped: the whole free bag moves, no copy. */
+  /** No reservations on the agent: unless quota chops it, the whole free bag moves, no copy. */
   Whole,
   /** The agent has reservations, none for this role: the unreserved part. */
   Unreserved,
@@ -41,8 +41,8 @@ let visitSeq = 0;
  */
 export class AllocationCycle {
   private readonly allocations: Allocation[] = [];
-  /** Stage 1 grants by agent, framework and role, so stage 2 can merge into them. */
-  private readonly merged = new Map<string, number>();
+  /** Stage 1 grants per agent (positions in `allocations`), so stage 2 can merge into them. */
+  private readonly stage1Grants = new Map<string, number[]>();
   private readonly planner: QuotaPlanner | null;
   private stage: 1 | 2 = 2;
   private stamp = 0;
@@ -70,6 +70,8 @@ export class AllocationCycle {
     for (const framework of this.books.frameworks.values()) {
       if (framework.filters.size > 0) framework.filters.expire(this.now);
     }
+    // Nobody wants offers: skip the shuffle and the walk over every agent.
+    if (this.books.tree.root.childSorter.activeCount === 0) return this.allocations;
     if (this.planner?.anyUnsatisfied()) {
       this.stage = 1;
       this.visitAll();
@@ -82,7 +84,11 @@ export class AllocationCycle {
   private visitAll(): void {
     const agents = this.books.agentOrder;
     shuffle(agents, this.settings.random);
-    for (let i = 0; i < agents.length; i++) this.visit(agents[i]!);
+    for (let i = 0; i < agents.length; i++) {
+      // Stage 1 is over as soon as every guarantee is met.
+      if (this.stage === 1 && i % 64 === 0 && !this.planner!.anyUnsatisfied()) return;
+      this.visit(agents[i]!);
+    }
   }
 
   private visit(agent: AgentState): void {
@@ -154,7 +160,7 @@ export class AllocationCycle {
   /** Fills `take` from the free unreserved scalars, applying quota caps; false if stage 1 gains nothing. */
   private chop(node: RoleNode, free: ScalarVector): boolean {
     const take = this.take;
-    take.length = free.length;
+    if (take.length !== free.length) take.length = free.length;
     this.chopped = false;
     if (this.planner === null) {
       for (let i = 0; i < free.length; i++) take[i] = free[i]!;
@@ -222,25 +228,26 @@ export class AllocationCycle {
     }
     this.books.book(client, node, agent, resources, vector, reserved);
     client.stamp = this.stamp;
-    this.planner?.granted(unreserved);
+    this.planner?.granted(node, unreserved);
     this.emit(client.owner.id, agent.id, node.path, resources);
   }
 
   private emit(frameworkId: string, agentId: string, role: string, resources: Resources): void {
-    if (this.planner === null) {
-      this.allocations.push({ frameworkId, agentId, role, resources });
-      return;
-    }
-    const key = `${agentId}\n${frameworkId}\n${role}`;
-    const index = this.merged.get(key);
-    if (index === undefined) {
-      this.merged.set(key, this.allocations.length);
-      this.allocations.push({ frameworkId, agentId, role, resources });
-    } else {
+    const allocation = { frameworkId, agentId, role, resources };
+    if (this.stage === 1) {
+      const positions = this.stage1Grants.get(agentId);
+      if (positions) positions.push(this.allocations.length);
+      else this.stage1Grants.set(agentId, [this.allocations.length]);
+    } else if (this.stage1Grants.size > 0) {
       // One entry per framework, agent and role: a stage 2 grant joins the stage 1 one.
-      const first = this.allocations[index]!;
-      this.allocations[index] = { frameworkId, agentId, role, resources: first.resources.add(resources) };
+      for (const index of this.stage1Grants.get(agentId) ?? []) {
+        const first = this.allocations[index]!;
+        if (first.frameworkId !== frameworkId || first.role !== role) continue;
+        this.allocations[index] = { ...allocation, resources: first.resources.add(resources) };
+        return;
+      }
     }
+    this.allocations.push(allocation);
   }
 }
 

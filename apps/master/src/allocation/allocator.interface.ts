@@ -140,7 +140,11 @@ export interface RoleSummary {
   weight: number;
   /** Allocated to frameworks in exactly this role (not its sub-roles). */
   allocated: Resources;
-  quota?: { guarantee: Resources; limit: Resources };
+  /**
+   * The role's quota and what counts against it (Mesos' consumed quota): reservations plus the
+   * unreserved allocation of the role and its sub-roles, as unreserved scalar quantities.
+   */
+  quota?: { guarantee: Resources; limit: Resources; consumed: Resources };
   /** Frameworks subscribed to this role. */
   frameworks: string[];
 }

@@ -1,4 +1,4 @@
-import type { Resources } from '@pando/resources';
+import { Resources } from '@pando/resources';
 import type { AgentInfo } from './allocator.interface';
 import type { SorterClient } from './drf-sorter';
 import { OfferFilters } from './offer-filters';
@@ -12,10 +12,11 @@ import type { ScalarVector } from './scalar-space';
  */
 export class AgentState {
   active = true;
-  available: Resources;
+  total = Resources.empty();
+  available = Resources.empty();
   /** Unreserved scalars of `available`: what the hot loop reads instead of the bag. */
-  availableUnreserved: ScalarVector;
-  totalVector: ScalarVector;
+  availableUnreserved: ScalarVector = [];
+  totalVector: ScalarVector = [];
   /** Reserved scalars of `total` per role; drives quota consumption and the reservation path. */
   reservedByRole = new Map<string, ScalarVector>();
   /** Roles holding reservations in `total`; empty means every role may take everything. */
@@ -29,15 +30,7 @@ export class AgentState {
   constructor(
     readonly id: string,
     public info: AgentInfo,
-    public total: Resources,
-    available: Resources,
-    totalVector: ScalarVector,
-    availableUnreserved: ScalarVector,
-  ) {
-    this.available = available;
-    this.totalVector = totalVector;
-    this.availableUnreserved = availableUnreserved;
-  }
+  ) {}
 }
 
 export class FrameworkState {

@@ -14,7 +14,7 @@ import type {
 } from './allocator.interface';
 import { FrameworkState, type AgentState } from './allocator.state';
 import { refuseMillis } from './offer-filters';
-import { compileQuota, quotaProblems, type Quota } from './quota';
+import { compileQuota, consumedQuota, quotaProblems, type Quota } from './quota';
 
 /** Mesos' default `min_allocatable_resources`: a hundredth of a cpu or 32 MB of memory. */
 export const DEFAULT_MIN_ALLOCATABLE: ReadonlyArray<Readonly<Record<string, number>>> = [{ cpus: 0.01 }, { mem: 32 }];
@@ -67,7 +67,8 @@ export class HierarchicalDrfAllocator implements Allocator {
     const allocated = this.books.allocatedOn(agent);
     if (!total.contains(allocated)) {
       throw new ConflictError(
-        `cannot set the total of agent '${agentId}' to ${total.toString()}: ${allocated.toString()} is allocated there`,
+        `cannot set the total of agent '${agentId}' to ${total.toString()}: ${allocated.toString()} is allocated there ` +
+          '(for operations on allocated resources use updateAllocation)',
       );
     }
     this.books.setTotal(agent, total, allocated);
@@ -209,14 +210,18 @@ export class HierarchicalDrfAllocator implements Allocator {
     const tree = this.books.tree;
     const roles = new Set([...[...tree.all()].map((node) => node.path), ...tree.weightedRoles(), ...frameworks.keys()]);
     return [...roles].sort().map((role) => {
-      const quota = tree.get(role)?.quota;
+      const node = tree.get(role);
+      const quota = node?.quota;
       const summary: RoleSummary = {
         role,
         weight: tree.weightOf(role),
         allocated: allocated.get(role) ?? Resources.empty(),
         frameworks: (frameworks.get(role) ?? []).sort(),
       };
-      if (quota) summary.quota = { guarantee: quota.guarantee, limit: quota.limit };
+      if (quota) {
+        const consumed = consumedQuota(this.books.space, node!);
+        summary.quota = { guarantee: quota.guarantee, limit: quota.limit, consumed };
+      }
       return summary;
     });
   }

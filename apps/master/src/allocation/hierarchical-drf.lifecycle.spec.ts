@@ -105,6 +105,7 @@ describe('HierarchicalDrfAllocator lifecycle', () => {
     const web = summaries.find((s) => s.role === 'web')!;
     expect(web.allocated.equals(r(AGENT).add(r(AGENT)))).toBe(true);
     expect(web.quota!.limit.equals(r('cpus:8'))).toBe(true);
+    expect(web.quota!.consumed.equals(r('cpus:8;mem:8192'))).toBe(true);
   });
 
   it('rejects bad input with typed errors', () => {

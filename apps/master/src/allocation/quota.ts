@@ -47,6 +47,13 @@ export function compileQuota(space: ScalarSpace, quota: Quota): QuotaState {
   return { ...quota, guaranteeSlots, guaranteeVector, limitSlots, limitVector };
 }
 
+/** Consumed quota of a role subtree as quantities (for the state endpoint). */
+export function consumedQuota(space: ScalarSpace, node: RoleNode): Resources {
+  const consumed = space.zero();
+  for (let slot = 0; slot < consumed.length; slot++) consumed[slot] = consumedAt(node, slot);
+  return space.toUnreserved(consumed);
+}
+
 /** Consumed quota of a role subtree, Mesos-style: its reservations plus its unreserved allocation. */
 function consumedAt(node: RoleNode, slot: number): number {
   const allocation = node.allocation;
@@ -79,13 +86,14 @@ export class QuotaPlanner {
 
   /** True when some role still has a guarantee to satisfy (stage 1 has work). */
   anyUnsatisfied(): boolean {
-    return this.quotaNodes.some((node) => this.unsatisfied(node, this.space.zero()));
+    const scratch = this.space.zero();
+    return this.quotaNodes.some((node) => this.unsatisfied(node, scratch));
   }
 
   /** Fills `out` with what `node` is still owed per guaranteed slot; false when nothing is. */
   unsatisfied(node: RoleNode, out: ScalarVector): boolean {
     const quota = node.quota;
-    out.length = this.space.size;
+    if (out.length !== this.space.size) out.length = this.space.size;
     out.fill(0);
     if (!quota) return false;
     let any = false;
@@ -103,7 +111,7 @@ export class QuotaPlanner {
    * the headroom surplus. Slots without any cap are Infinity.
    */
   caps(node: RoleNode, caps: ScalarVector, skipHeadroom: ScalarVector | null): void {
-    caps.length = this.space.size;
+    if (caps.length !== this.space.size) caps.length = this.space.size;
     caps.fill(Infinity);
     for (let n: RoleNode | null = node; n !== null && n.entry !== null; n = n.parent) {
       const quota = n.quota;
@@ -121,10 +129,16 @@ export class QuotaPlanner {
     }
   }
 
-  /** Books a grant of `unreserved` scalars; the role's consumption is already in the tree. */
-  granted(unreserved: ScalarVector): void {
+  /** Books a grant of `unreserved` scalars to `node`; its consumption is already in the tree. */
+  granted(node: RoleNode, unreserved: ScalarVector): void {
     for (let i = 0; i < unreserved.length; i++) this.available[i] = (this.available[i] ?? 0) - unreserved[i]!;
-    this.recomputeRequired();
+    // Only consumption under a quota role changes what guarantees still need.
+    for (let n: RoleNode | null = node; n !== null; n = n.parent) {
+      if (n.quota) {
+        this.recomputeRequired();
+        return;
+      }
+    }
   }
 
   private recomputeRequired(): void {
