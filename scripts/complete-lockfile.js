@@ -22,6 +22,7 @@ for (const [location, entry] of Object.entries(packages)) {
     added++;
   }
 }
+if (added === 0) process.exit(0); // leave the file (and its mtime) alone: ensure-deps compares mtimes
 const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
 lock.packages = sorted;
 fs.writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
