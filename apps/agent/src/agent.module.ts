@@ -5,13 +5,16 @@ import { AGENT_CONFIG, type AgentConfig } from './agent.options';
 import { AGENT_EXIT, CLOCK, type AgentExit } from './agent.tokens';
 import { AGENT_RESOURCES, AGENT_VERSION, readAgentVersion } from './agent.version';
 import { AgentCheckpoint, restoreSession } from './checkpoint/agent-checkpoint';
+import { TaskCheckpointer } from './checkpoint/task-checkpointer.service';
 import { ExecutorCatalog } from './executors/executor-catalog';
+import { HealthCheckService } from './health/health-check.service';
 import { HealthController } from './http/health.controller';
 import { StateController } from './http/state.controller';
 import { AgentBus } from './master/agent-bus.service';
 import { AgentInbox } from './master/agent-inbox.service';
 import { AgentSession } from './master/agent-session';
 import { MasterLink } from './master/master-link.service';
+import { AgentRecovery } from './recovery/agent-recovery.service';
 import { detectResources } from './resources/resource-detector';
 import { STATUS_PUBLISHER, StatusUpdateManager } from './status/status-update-manager';
 import { TaskManager } from './tasks/task-manager.service';
@@ -45,7 +48,10 @@ export class AgentModule {
         AgentCheckpoint,
         ExecutorCatalog,
         StatusUpdateManager,
+        TaskCheckpointer,
+        HealthCheckService,
         TaskManager,
+        AgentRecovery,
         AgentInbox,
         MasterLink,
         AgentRunner,

@@ -99,7 +99,7 @@ describe('agent with NATS', () => {
     expect(Resources.fromJson(req.resources).scalar('cpus')).toBe(2);
     expect(Resources.fromJson(req.resources).ranges('ports')).toEqual([[31000, 32000]]);
     await waitFor(() => existsSync(join(workDir, 'agent.json')), 'checkpoint', 5000, 20);
-    expect(JSON.parse(readFileSync(join(workDir, 'agent.json'), 'utf8'))).toEqual({ agentId: 'agent-1' });
+    expect(JSON.parse(readFileSync(join(workDir, 'agent.json'), 'utf8'))).toEqual({ agentId: 'agent-1', hostname: 'agent-host', resources: expect.any(Array) });
     await waitFor(() => master.heartbeats.length >= 2, 'heartbeats', 5000, 20);
     expect(master.heartbeats[0]).toEqual({ agentId: 'agent-1', epoch: 1 });
     expect(await http('/health')).toEqual({ status: 'ok', agentId: 'agent-1', registered: true, masterEpoch: 1 });

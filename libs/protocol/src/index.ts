@@ -9,3 +9,4 @@ export * from './messages/operator.messages';
 export * from './transport';
 export * from './messages/scheduler.messages';
 export * from './messages/container.schema';
+export * from './messages/health-check.schema';

@@ -10,3 +10,4 @@ export * from './sim/simulated-agent-fleet';
 export * from './process-stats';
 export * from './operator.client';
 export * from './sim/simulated-task-runner';
+export * from './framework-host.harness';

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import Docker, { type ContainerCreateOptions } from 'dockerode';
 
 /** What the executor needs to know about a container's state. */
@@ -145,6 +145,41 @@ export class DockerEngineAdapter {
       if (code === 404 || code === 409) return;
       throw engineError(`failed to remove container ${short(id)}`, err);
     }
+  }
+
+  /**
+   * Runs `cmd` inside a running container (docker exec) and resolves with its exit code and the
+   * first `outputLimit` bytes of its output. Rejects when it cannot run or does not end within
+   * `timeoutMs` (the engine has no way to stop an exec: the process may linger in the container).
+   */
+  async exec(id: string, cmd: string[], timeoutMs: number, outputLimit = 4096): Promise<{ exitCode: number; output: string }> {
+    const container = this.docker.getContainer(id);
+    const exec = await withEngineMessage(`failed to exec in container ${short(id)}`, container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true }));
+    const stream = (await withEngineMessage(`failed to exec in container ${short(id)}`, exec.start({ hijack: true, stdin: false }))) as NodeJS.ReadableStream & { destroy(): void };
+    let output = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        if (output.length < outputLimit) output += chunk.toString().slice(0, outputLimit - output.length);
+        done();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => {
+          stream.destroy();
+          reject(new Error(`exec in container ${short(id)} did not end within ${timeoutMs} ms`));
+        }, timeoutMs);
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+        this.docker.modem.demuxStream(stream, sink, sink);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    const info = (await withEngineMessage(`failed to inspect an exec in container ${short(id)}`, exec.inspect())) as { ExitCode?: number | null; Running?: boolean };
+    return { exitCode: info.ExitCode ?? -1, output };
   }
 
   /** All containers (running or not) carrying every one of `labels`. */

@@ -235,6 +235,22 @@ describe('DockerExecutor against the real engine', () => {
     );
   });
 
+  it('runs a command inside a running task (execInTask, for COMMAND health checks)', async () => {
+    const info = task('exec', { command: 'touch /ready; exec sleep 60' });
+    const driver = await launched(executor, launchFor(info));
+    expect(driver.states()).toEqual(['STARTING', 'RUNNING']);
+    const ok = await waitFor(async () => {
+      const result = await executor.execInTask(info.taskId, 'test -f /ready && echo inside-$PANDO_TASK_ID', 5_000);
+      return result.exitCode === 0 ? result : undefined;
+    }, 'the exec to pass');
+    expect(ok.output.trim()).toBe(`inside-${info.taskId}`);
+    await expect(executor.execInTask(info.taskId, 'exit 3', 5_000)).resolves.toMatchObject({ exitCode: 3 });
+    await expect(executor.execInTask(info.taskId, 'sleep 5', 300)).rejects.toThrow(/did not end within 300 ms/);
+    await expect(executor.execInTask('no-such-task', 'true', 1_000)).rejects.toThrow(/no running container/);
+    await executor.kill(info.taskId, 0);
+    expect(driver.terminal()?.state).toBe('KILLED');
+  });
+
   it('ignores a kill of a task it does not know', async () => {
     await expect(executor.kill(`dt-${runId}-unknown`, 1_000)).resolves.toBeUndefined();
   });

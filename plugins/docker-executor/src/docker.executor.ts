@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describeError, type Logger } from '@pando/common';
 import type { TaskInfo } from '@pando/protocol';
 import { Resources } from '@pando/resources';
@@ -209,6 +211,17 @@ export class DockerExecutor implements Executor {
     }
   }
 
+  /**
+   * Runs `/bin/sh -c command` inside the task's container (docker exec): the agent uses it for
+   * COMMAND health checks, which must see the container's file system, processes and network.
+   * Not part of the SDK contract (yet): the agent probes for it with `'execInTask' in executor`.
+   */
+  async execInTask(taskId: string, command: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const task = this.tasks.get(taskId);
+    if (!task || task.done || !task.containerId) throw new Error(`task ${taskId} has no running container on this agent`);
+    return this.engine.exec(task.containerId, ['/bin/sh', '-c', command], timeoutMs);
+  }
+
   async recover(recovered: RecoveredTask[], driverFor: (taskId: string) => TaskDriver): Promise<void> {
     try {
       await this.recoverNow(recovered, driverFor);
@@ -258,8 +271,9 @@ export class DockerExecutor implements Executor {
       this.awaitingRecovery.delete(task.taskId);
       this.pendingKills.delete(task.taskId);
       if (!running) return;
+      const since = await lastSandboxWrite(task.launch.sandboxDir);
       task.sinks = await this.openSinks(task);
-      void this.supervisor.supervise(task, Math.floor(Date.now() / 1000));
+      void this.supervisor.supervise(task, since);
     });
   }
 
@@ -279,6 +293,18 @@ export class DockerExecutor implements Executor {
     await this.deferredRecovery;
     await this.recovery.settled();
   }
+}
+
+/**
+ * Where to resume a re-attached container's output: the last write to its sandbox files (whole
+ * seconds, as the engine's `since` takes them), so what it wrote while the agent was down is
+ * fetched too. Lines of that last second may appear twice; none are lost. No files: from the start.
+ */
+async function lastSandboxWrite(sandboxDir: string): Promise<number> {
+  const times = await Promise.all(
+    ['stdout', 'stderr'].map((name) => stat(join(sandboxDir, name)).then((s) => s.mtimeMs, () => 0)),
+  );
+  return Math.floor(Math.max(...times) / 1000);
 }
 
 async function settleWithin(promise: Promise<void>, ms: number): Promise<void> {

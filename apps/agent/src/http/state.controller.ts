@@ -19,6 +19,8 @@ export interface StateTaskJson {
   resources: StateResources;
   sandbox: string | null;
   executor: string;
+  /** The last health check verdict, for tasks with a health check that has run. */
+  healthy?: boolean;
 }
 
 export interface AgentStateJson {
@@ -61,15 +63,15 @@ export class StateController {
       attributes: this.config.attributes,
       executors: this.executors.availableIds(),
       master: { registered: view.registered, epoch: view.epoch ?? null, masterId: view.masterId ?? null },
-      tasks: snapshot.tasks.flatMap((r) => (r.task ? [stateTask(r.task, r.latest?.state ?? 'STAGING', r.sandboxDir, r.executor)] : [])),
+      tasks: snapshot.tasks.flatMap((r) => (r.task ? [stateTask(r.task, r.latest?.state ?? 'STAGING', r.sandboxDir, r.executor, r.latest?.healthy)] : [])),
       completed_tasks: snapshot.completed.map((c) => stateTask(c.task, c.status.state, c.sandboxDir, c.executor)),
       pending_status_updates: this.statusUpdates.pendingCount(),
     };
   }
 }
 
-function stateTask(task: TaskInfo, state: TaskState, sandbox: string | undefined, executor: string | undefined): StateTaskJson {
-  return {
+function stateTask(task: TaskInfo, state: TaskState, sandbox: string | undefined, executor: string | undefined, healthy?: boolean): StateTaskJson {
+  const json: StateTaskJson = {
     id: task.taskId,
     name: task.name,
     framework_id: task.frameworkId,
@@ -78,4 +80,6 @@ function stateTask(task: TaskInfo, state: TaskState, sandbox: string | undefined
     sandbox: sandbox ?? null,
     executor: executor ?? task.executor,
   };
+  if (healthy !== undefined) json.healthy = healthy;
+  return json;
 }

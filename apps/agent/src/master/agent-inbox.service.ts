@@ -24,6 +24,7 @@ import { AgentSession } from './agent-session';
 export class AgentInbox {
   private readonly log: Logger = createLogger('agent.inbox');
   private subscription?: Subscription;
+  private retiredSubscriptions: Subscription[] = [];
   private started = false;
 
   constructor(
@@ -39,12 +40,18 @@ export class AgentInbox {
     this.started = true;
     this.session.onAgentIdChange((agentId) => this.subscribe(agentId));
     if (this.session.agentId) this.subscribe(this.session.agentId);
+    // The last updates of an identity the agent gave up are acknowledged to that identity.
+    for (const retired of this.session.retiredAgentIds) {
+      const subject = Subjects.agentStatusAck(retired);
+      this.retiredSubscriptions.push(this.bus.subscribe(subject, z.unknown(), 'agent message', (body, msg) => this.dispatch(body, msg), this.log));
+    }
   }
 
   stop(): void {
     this.started = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
+    for (const subscription of this.retiredSubscriptions.splice(0)) subscription.unsubscribe();
   }
 
   private subscribe(agentId: string): void {

@@ -18,6 +18,7 @@ export interface SessionView {
 export class AgentSession {
   private view: SessionView = { registered: false };
   private readonly idListeners: Array<(agentId: string) => void> = [];
+  private readonly retired: string[] = [];
 
   get agentId(): string | undefined {
     return this.view.agentId;
@@ -44,6 +45,23 @@ export class AgentSession {
 
   onAgentIdChange(listener: (agentId: string) => void): void {
     this.idListeners.push(listener);
+  }
+
+  /**
+   * Gives up the current id before the first registration (the agent restarted with a
+   * configuration its tasks do not fit): the next registration asks for a new id. The old id
+   * stays known, because the old tasks' last updates are still sent (and acknowledged) under it.
+   */
+  retire(): string | undefined {
+    const old = this.view.agentId;
+    if (old !== undefined) this.retired.push(old);
+    this.view.agentId = undefined;
+    return old;
+  }
+
+  /** Ids this agent process gave up (see retire()). */
+  get retiredAgentIds(): readonly string[] {
+    return this.retired;
   }
 
   registeredWith(master: { agentId: string; epoch: number; masterId: string; heartbeatIntervalMs: number }): void {

@@ -41,6 +41,7 @@ export class MasterLink {
   private unreachable = false;
   private helloSubscription?: Subscription;
   private httpPort?: number;
+  private checkpointWritten = false;
 
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
@@ -143,9 +144,15 @@ export class MasterLink {
     this.session.registeredWith(reply);
     this.everRegistered = true;
     this.unreachable = false;
-    if (previousId !== reply.agentId) {
+    const retired = this.session.retiredAgentIds;
+    if (previousId === undefined && retired.length > 0) {
+      this.log.warn({ agentId: reply.agentId, previousAgentIds: retired }, `registered as new agent ${reply.agentId} (was ${retired.join(', ')})`);
+    }
+    if (previousId !== reply.agentId || !this.checkpointWritten) {
+      // Also what it registered with: a restart compares its configuration to it.
       try {
-        await this.checkpoint.write({ agentId: reply.agentId });
+        await this.checkpoint.write({ agentId: reply.agentId, hostname: this.config.hostname, resources: this.resources.toJson() });
+        this.checkpointWritten = true;
       } catch (err) {
         this.log.error({ path: this.checkpoint.path, err: describeError(err) }, 'cannot checkpoint the agent id; a restart will register as a new agent');
       }

@@ -180,10 +180,46 @@ describe('StatusUpdateManager', () => {
     fresh.update(task('t1'), 'RUNNING');
     clock.advance(2000);
     expect(publisher.sent).toEqual([]);
-    unregistered.registeredWith({ agentId: 'a9', epoch: 1, masterId: 'm', heartbeatIntervalMs: 1000 });
+    unregistered.registeredWith({ agentId: 'a1', epoch: 1, masterId: 'm', heartbeatIntervalMs: 1000 });
     fresh.resendAll();
-    expect(publisher.sent.map((m) => [m.agentId, m.status.agentId, m.status.state])).toEqual([['a9', 'a9', 'RUNNING']]);
+    expect(publisher.sent.map((m) => [m.agentId, m.status.agentId, m.status.state])).toEqual([['a1', 'a1', 'RUNNING']]);
     fresh.stop();
+  });
+
+  it('sends the updates of a retired identity under that identity, and does not report its tasks', () => {
+    const session2 = new AgentSession();
+    session2.setAgentId('a1');
+    const restarted = new StatusUpdateManager(publisher, session2, clock);
+    restarted.track(task('old'), 'command');
+    session2.retire();
+    restarted.update(task('old'), 'KILLED', { reason: 'REASON_AGENT_RESTARTED' }, 'SOURCE_AGENT');
+    expect(publisher.sent).toEqual([]);
+    session2.registeredWith({ agentId: 'a9', epoch: 1, masterId: 'm', heartbeatIntervalMs: 1000 });
+    expect(session2.retiredAgentIds).toEqual(['a1']);
+    expect(restarted.reports()).toEqual([]);
+    restarted.resendAll();
+    expect(publisher.sent.map((m) => [m.agentId, m.status.agentId, m.status.state])).toEqual([['a1', 'a1', 'KILLED']]);
+    restarted.stop();
+  });
+
+  it('restores records and completed tasks from a checkpoint without sending, and reports changes', () => {
+    const changes: string[] = [];
+    manager.onChange((taskId, change) => changes.push(`${taskId}:${change}`));
+    manager.track(task('t1'), 'command');
+    const running = manager.update(task('t1'), 'RUNNING')!;
+    const restored = new StatusUpdateManager(publisher, session, clock);
+    const snapshot = manager.snapshot();
+    publisher.sent.length = 0;
+    restored.restore(snapshot.tasks, [{ task: task('done'), status: { ...running, taskId: 'done', state: 'FINISHED' } }]);
+    expect(publisher.sent).toEqual([]);
+    expect(restored.knows('t1') && restored.knows('done')).toBe(true);
+    expect(restored.get('t1')!.pending.map((s) => s.uuid)).toEqual([running.uuid]);
+    restored.resendAll();
+    expect(publisher.sent.map((m) => m.status.uuid)).toEqual([running.uuid]);
+    manager.setExecutorData('t1', { pid: 7 });
+    manager.acknowledge('t1', running.uuid);
+    expect(changes).toEqual(['t1:info', 't1:state', 't1:state', 't1:state']);
+    restored.stop();
   });
 
   it('ignores acknowledgements of unknown tasks and repeated acknowledgements', () => {

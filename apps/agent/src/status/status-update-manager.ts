@@ -37,7 +37,17 @@ export interface TaskRecord {
   pending: SentStatus[];
   /** A terminal update was accepted: later updates are dropped. */
   terminal: boolean;
+  /** Executor-owned data saved with the task (TaskDriver.checkpoint), handed back on recovery. */
+  executorData?: Record<string, unknown>;
+  /** When the agent accepted the launch (ms since the epoch): health check grace periods count from it. */
+  launchedAt?: number;
 }
+
+/**
+ * What changed about a task, for the checkpoint: `info` (the task, its sandbox), `state` (its
+ * updates), `completed` (moved to the completed list), `removed` (forgotten).
+ */
+export type RecordChange = 'info' | 'state' | 'completed' | 'removed';
 
 /** A task whose terminal update the master acknowledged. */
 export interface CompletedTask {
@@ -68,6 +78,7 @@ export class StatusUpdateManager {
   private readonly completedIds = new Set<string>();
   private readonly retries = new Map<string, { timer?: TimerHandle; delayMs: number }>();
   private readonly log: Logger = createLogger('agent.status');
+  private readonly listeners: Array<(taskId: string, change: RecordChange) => void> = [];
 
   constructor(
     @Inject(STATUS_PUBLISHER) private readonly publisher: StatusPublisher,
@@ -75,16 +86,50 @@ export class StatusUpdateManager {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** Hears about every change of a task (the checkpoint batches them). */
+  onChange(listener: (taskId: string, change: RecordChange) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Starts tracking a task; false when the id is already known (active or completed). */
   track(task: TaskInfo, executor: string): boolean {
     if (this.knows(task.taskId)) return false;
-    this.records.set(task.taskId, { taskId: task.taskId, frameworkId: task.frameworkId, task, executor, pending: [], terminal: false });
+    this.records.set(task.taskId, { taskId: task.taskId, frameworkId: task.frameworkId, task, executor, pending: [], terminal: false, launchedAt: this.clock.now() });
+    this.changed(task.taskId, 'info');
     return true;
   }
 
   setSandbox(taskId: string, sandboxDir: string): void {
     const record = this.records.get(taskId);
-    if (record) record.sandboxDir = sandboxDir;
+    if (!record) return;
+    record.sandboxDir = sandboxDir;
+    this.changed(taskId, 'info');
+  }
+
+  /** Saves executor-owned data with the task (replacing what was saved before). */
+  setExecutorData(taskId: string, data: Record<string, unknown>): void {
+    const record = this.records.get(taskId);
+    if (!record || record.terminal) return;
+    record.executorData = data;
+    this.changed(taskId, 'state');
+  }
+
+  /**
+   * Puts back what a checkpoint held, before anything else runs. Nothing is sent here: the
+   * pending updates go out after the next registration (resendAll).
+   */
+  restore(records: readonly TaskRecord[], completed: readonly CompletedTask[]): void {
+    for (const record of records) this.records.set(record.taskId, { ...record, pending: [...record.pending] });
+    for (const entry of completed) {
+      if (this.records.has(entry.task.taskId) || this.completedIds.has(entry.task.taskId)) continue;
+      this.completed.push(entry);
+      this.completedIds.add(entry.task.taskId);
+    }
+  }
+
+  getCompleted(taskId: string): Readonly<CompletedTask> | undefined {
+    if (!this.completedIds.has(taskId)) return undefined;
+    return this.completed.find((c) => c.task.taskId === taskId);
   }
 
   knows(taskId: string): boolean {
@@ -113,6 +158,7 @@ export class StatusUpdateManager {
     if (!record) {
       record = { taskId: ref.taskId, frameworkId: ref.frameworkId, pending: [], terminal: false };
       this.records.set(ref.taskId, record);
+      this.changed(ref.taskId, 'info');
     }
     if (record.terminal) {
       this.log.debug({ taskId: ref.taskId, state }, 'dropping update after a terminal one');
@@ -126,6 +172,7 @@ export class StatusUpdateManager {
       { taskId: record.taskId, frameworkId: record.frameworkId, state, reason: status.reason, message: status.message, exitCode: status.exitCode, uuid: status.uuid },
       `task ${record.taskId} is ${state}`,
     );
+    this.changed(record.taskId, 'state');
     if (record.pending.length === 1) this.send(record, true);
     return status;
   }
@@ -143,6 +190,7 @@ export class StatusUpdateManager {
     this.log.debug({ taskId, uuid, state: head.state }, 'status update acknowledged');
     if (record.pending.length > 0) this.send(record, true);
     else if (record.terminal) this.complete(record);
+    if (this.records.has(taskId)) this.changed(taskId, 'state');
     return true;
   }
 
@@ -153,11 +201,16 @@ export class StatusUpdateManager {
     }
   }
 
-  /** What the agent tells the master on (re-)registration: every task it has not finished with. */
+  /**
+   * What the agent tells the master on (re-)registration: every task of this agent id it has not
+   * finished with. Tasks of an earlier identity (after an incompatible restart) are not reported:
+   * a master refuses tasks that name another agent.
+   */
   reports(): TaskReport[] {
     const reports: TaskReport[] = [];
+    const agentId = this.session.agentId;
     for (const record of this.records.values()) {
-      if (!record.task) continue;
+      if (!record.task || record.task.agentId !== agentId) continue;
       reports.push({ task: record.task, status: record.latest ?? this.stagingStatus(record) });
     }
     return reports;
@@ -186,7 +239,8 @@ export class StatusUpdateManager {
     const status: SentStatus = {
       taskId: record.taskId,
       frameworkId: record.frameworkId,
-      agentId: this.session.agentId,
+      // A task keeps the identity it was launched under, even after the agent took a new one.
+      agentId: record.task?.agentId ?? this.session.agentId,
       state,
       uuid: randomUUID(),
       timestamp: this.clock.now(),
@@ -224,9 +278,10 @@ export class StatusUpdateManager {
   }
 
   private publishHead(record: TaskRecord, head: SentStatus): void {
-    const agentId = this.session.agentId;
     // Without an id there is no master to talk to yet; registration calls resendAll().
-    if (!agentId) return;
+    if (!this.session.agentId) return;
+    // An update goes out under the identity of its task (an earlier one after an incompatible restart).
+    const agentId = head.agentId ?? this.session.agentId;
     head.agentId ??= agentId;
     try {
       this.publisher.publishStatus({ agentId, status: head });
@@ -245,9 +300,21 @@ export class StatusUpdateManager {
     this.records.delete(record.taskId);
     this.clearRetry(record.taskId);
     // Updates about tasks the agent never had (LOST for an unknown kill) leave no trace.
-    if (!record.task || !record.latest) return;
+    if (!record.task || !record.latest) {
+      this.changed(record.taskId, 'removed');
+      return;
+    }
     this.completed.push({ task: record.task, executor: record.executor, sandboxDir: record.sandboxDir, status: record.latest });
     this.completedIds.add(record.taskId);
-    while (this.completed.length > COMPLETED_LIMIT) this.completedIds.delete(this.completed.shift()!.task.taskId);
+    this.changed(record.taskId, 'completed');
+    while (this.completed.length > COMPLETED_LIMIT) {
+      const evicted = this.completed.shift()!.task.taskId;
+      this.completedIds.delete(evicted);
+      this.changed(evicted, 'removed');
+    }
+  }
+
+  private changed(taskId: string, change: RecordChange): void {
+    for (const listener of this.listeners) listener(taskId, change);
   }
 }

@@ -1,7 +1,8 @@
 import { describeError } from '@pando/common';
 import type { TaskInfo } from '@pando/protocol';
 import type { Executor } from '@pando/sdk';
-import { taskPortCount } from './task-env';
+import { healthCheckProblems } from '../health/health-check.validator';
+import { taskPortCount, taskPorts } from './task-env';
 
 /** A task may hold at most this many ports (each becomes a PORTn variable). */
 export const MAX_TASK_PORTS = 1000;
@@ -45,8 +46,10 @@ function checkTask(frameworkId: string, task: TaskInfo, ctx: LaunchValidationCon
   const problems: string[] = [];
   if (task.frameworkId !== frameworkId) problems.push(`belongs to framework '${task.frameworkId}', not '${frameworkId}'`);
   if (task.agentId !== ctx.agentId) problems.push(`is meant for agent '${task.agentId}', not this agent '${ctx.agentId}'`);
-  if (taskPortCount(task) > MAX_TASK_PORTS) problems.push(`asks for more than ${MAX_TASK_PORTS} ports`);
+  const tooManyPorts = taskPortCount(task) > MAX_TASK_PORTS;
+  if (tooManyPorts) problems.push(`asks for more than ${MAX_TASK_PORTS} ports`);
   const found = ctx.lookup(task.executor);
+  if (!tooManyPorts) problems.push(...healthCheckProblems(task, taskPorts(task), 'executor' in found ? found.executor : undefined));
   if ('problem' in found) {
     problems.push(found.problem);
     return problems;

@@ -7,6 +7,7 @@ import type { StatusUpdateMessage, TaskInfo, TaskState } from '@pando/protocol';
 import { FakeClock, killProcessesUnder } from '@pando/testing';
 import type { AgentConfig } from '../agent.options';
 import { ExecutorCatalog } from '../executors/executor-catalog';
+import { HealthCheckService } from '../health/health-check.service';
 import { AgentSession } from '../master/agent-session';
 import { StatusUpdateManager } from '../status/status-update-manager';
 import { TaskManager } from './task-manager.service';
@@ -39,7 +40,7 @@ describe('TaskManager', () => {
     statusUpdates = new StatusUpdateManager({ publishStatus: (m) => sent.push(m) }, session, new FakeClock());
     catalog = new ExecutorCatalog(config, session);
     await catalog.onModuleInit();
-    manager = new TaskManager(config, session, statusUpdates, catalog);
+    manager = new TaskManager(config, session, statusUpdates, catalog, new HealthCheckService(new FakeClock(), catalog));
   });
 
   afterEach(async () => {

@@ -2,14 +2,23 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { createLogger, describeError, type Logger } from '@pando/common';
-import { isTerminalState, type KillTaskMessage, type launchTasksMessageSchema, type TaskInfo } from '@pando/protocol';
+import {
+  isTerminalState,
+  type KillTaskMessage,
+  type launchTasksMessageSchema,
+  type TaskInfo,
+  type TaskReason,
+  type TaskState,
+} from '@pando/protocol';
 import { Resources } from '@pando/resources';
-import type { Executor, TaskDriver } from '@pando/sdk';
+import type { Executor, TaskLaunch, TaskUpdateFields } from '@pando/sdk';
 import type { z } from 'zod';
 import { AGENT_CONFIG, type AgentConfig } from '../agent.options';
 import { ExecutorCatalog } from '../executors/executor-catalog';
+import type { CheckpointingTaskDriver } from '../executors/executor-extensions';
+import { HealthCheckService } from '../health/health-check.service';
 import { AgentSession } from '../master/agent-session';
-import { StatusUpdateManager } from '../status/status-update-manager';
+import { StatusUpdateManager, type TaskRecord } from '../status/status-update-manager';
 import { planLaunch } from './launch-validator';
 import { taskEnvironment, taskPorts } from './task-env';
 
@@ -18,6 +27,15 @@ export type LaunchTasks = z.infer<typeof launchTasksMessageSchema>;
 /** A task between "accepted" and "handed to its executor": a kill then is remembered here. */
 interface Launching {
   killRequested: boolean;
+}
+
+/** A kill the agent decided itself: the KILLED update says why. */
+export interface AgentKill {
+  reason: TaskReason;
+  message: string;
+  healthy?: boolean;
+  /** A task of an identity the agent gave up: only its end is reported. */
+  retiring?: boolean;
 }
 
 /**
@@ -29,12 +47,14 @@ interface Launching {
 export class TaskManager {
   private readonly log: Logger = createLogger('agent.tasks');
   private readonly launching = new Map<string, Launching>();
+  private readonly agentKills = new Map<string, AgentKill>();
 
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
     private readonly session: AgentSession,
     private readonly statusUpdates: StatusUpdateManager,
     private readonly executors: ExecutorCatalog,
+    private readonly health: HealthCheckService,
   ) {}
 
   /** Sandbox of a task: <workDir>/sandboxes/<frameworkId>/<taskId>. */
@@ -84,14 +104,43 @@ export class TaskManager {
       launching.killRequested = true;
       return;
     }
-    const grace = message.gracePeriodMs ?? record.task.killGracePeriodMs ?? this.config.killGraceMs;
-    const found = this.executors.lookup(record.task.executor);
+    await this.killNow(record.task, message.gracePeriodMs);
+  }
+
+  /**
+   * Kills a task for the agent's own reasons (failed health checks, an incompatible restart):
+   * its KILLED update carries `reason` and `message`. Does not wait for the task to end.
+   */
+  killAsAgent(taskId: string, kill: AgentKill): void {
+    const record = this.statusUpdates.get(taskId);
+    if (!record?.task || record.terminal) return;
+    this.agentKills.set(taskId, kill);
+    this.log.warn({ taskId, reason: kill.reason }, `task ${taskId}: ${kill.message}`);
+    void this.killNow(record.task, undefined);
+  }
+
+  /** What an executor's recover() needs about a restored task. */
+  launchOf(record: Readonly<TaskRecord> & { task: TaskInfo }): TaskLaunch {
+    const task = record.task;
+    const sandboxDir = record.sandboxDir ?? this.sandboxDir(task);
+    const ports = taskPorts(task);
+    const env = taskEnvironment(task, { agentId: task.agentId, host: this.config.advertiseHost, sandboxDir }, ports);
+    return { task, sandboxDir, ports, env };
+  }
+
+  private async killNow(task: TaskInfo, gracePeriodMs: number | undefined): Promise<void> {
+    const grace = gracePeriodMs ?? task.killGracePeriodMs ?? this.config.killGraceMs;
+    const found = this.executors.lookup(task.executor);
     if ('problem' in found) {
-      this.log.error({ taskId, problem: found.problem }, `cannot kill task ${taskId}`);
+      this.log.error({ taskId: task.taskId, problem: found.problem }, `cannot kill task ${task.taskId}`);
       return;
     }
-    this.log.info({ taskId, gracePeriodMs: grace }, `killing task ${taskId}`);
-    await found.executor.kill(taskId, grace);
+    this.log.info({ taskId: task.taskId, gracePeriodMs: grace }, `killing task ${task.taskId}`);
+    try {
+      await found.executor.kill(task.taskId, grace);
+    } catch (err) {
+      this.log.error({ taskId: task.taskId, err: describeError(err) }, `executor '${task.executor}' failed to kill task ${task.taskId}`);
+    }
   }
 
   /** Resources of the tasks that have not reached a terminal state. */
@@ -144,11 +193,60 @@ export class TaskManager {
     await executor.launch({ task, sandboxDir, ports, env }, this.driverFor(task));
   }
 
-  private driverFor(task: TaskInfo): TaskDriver {
-    return { update: (state, fields) => void this.statusUpdates.update(task, state, fields, 'SOURCE_EXECUTOR') };
+  /** How an executor reports on a task (launched now or recovered after a restart). */
+  driverFor(task: TaskInfo): CheckpointingTaskDriver {
+    return {
+      update: (state, fields) => this.onExecutorUpdate(task, state, fields ?? {}),
+      checkpoint: (data) => this.statusUpdates.setExecutorData(task.taskId, data),
+    };
+  }
+
+  private onExecutorUpdate(task: TaskInfo, state: TaskState, fields: TaskUpdateFields): void {
+    const record = this.statusUpdates.get(task.taskId);
+    if (!record || record.terminal) return;
+    const agentKill = this.agentKills.get(task.taskId);
+    if (isTerminalState(state)) {
+      this.health.stop(task.taskId);
+      this.agentKills.delete(task.taskId);
+      if (agentKill && state === 'KILLED') fields = withAgentKill(fields, agentKill);
+    } else if (agentKill?.retiring) {
+      return;
+    } else if (state === 'RUNNING' && record.latest?.state === 'RUNNING' && Object.keys(fields).length === 0) {
+      // A re-attached task that was RUNNING already: nothing new to tell.
+      this.startHealthChecks(record);
+      return;
+    }
+    this.statusUpdates.update(task, state, fields, 'SOURCE_EXECUTOR');
+    if (state === 'RUNNING') this.startHealthChecks(record);
+  }
+
+  private startHealthChecks(record: Readonly<TaskRecord>): void {
+    const task = record.task;
+    if (!task?.healthCheck || this.agentKills.get(task.taskId)?.retiring) return;
+    const launch = this.launchOf({ ...record, task });
+    this.health.start(
+      { ...launch, launchedAt: record.launchedAt ?? Date.now(), healthy: record.latest?.healthy },
+      {
+        healthChanged: (healthy, message) => {
+          const current = this.statusUpdates.get(task.taskId);
+          if (!current || current.terminal || current.latest?.state !== 'RUNNING') return;
+          const verdict = healthy ? 'passed' : 'failed';
+          this.statusUpdates.update(task, 'RUNNING', { healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: `health check ${verdict}: ${message}` }, 'SOURCE_EXECUTOR');
+        },
+        failedTooOften: (failures, message) => {
+          const why = `failed ${failures} consecutive health check${failures === 1 ? '' : 's'} (last: ${message})`;
+          this.killAsAgent(task.taskId, { reason: 'REASON_HEALTH_CHECK_FAILED', message: `killed: ${why}`, healthy: false });
+        },
+      },
+    );
   }
 
   private failAgent(task: TaskInfo, reason: string, message: string, state: 'FAILED' | 'KILLED' = 'FAILED'): void {
     this.statusUpdates.update(task, state, { reason, message }, 'SOURCE_AGENT');
   }
+}
+
+function withAgentKill(fields: TaskUpdateFields, kill: AgentKill): TaskUpdateFields {
+  const how = fields.message ? ` (${fields.message})` : '';
+  return { ...fields, reason: kill.reason, message: `${kill.message}${how}`, ...(kill.healthy !== undefined ? { healthy: kill.healthy } : {}) };
 }

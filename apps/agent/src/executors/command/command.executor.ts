@@ -1,51 +1,79 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, chown, open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants, existsSync } from 'node:fs';
+import { access, chown } from 'node:fs/promises';
 import { describeError } from '@pando/common';
-import type { TaskInfo } from '@pando/protocol';
+import { isTerminalState, type TaskInfo } from '@pando/protocol';
 import {
   defineExecutorPlugin,
   EXECUTOR_API_VERSION,
   type Executor,
   type ExecutorContext,
+  type RecoveredTask,
   type TaskDriver,
   type TaskLaunch,
 } from '@pando/sdk';
+import { canCheckpoint } from '../executor-extensions';
+import { outcomeOf, supervisorLostOutcome, type Outcome } from './exit-outcome';
+import { isAlive, signalGroup, signalProcess, type ProcessIdentity } from './process-identity';
+import { asSupervisorRecord, readExitStatus, readSupervisorRecord, sandboxPaths, writeKillRequest } from './sandbox-records';
+import { SUPERVISOR_SCRIPT, SupervisorPool } from './supervisor-pool';
+import type { LaunchSpec } from './supervisor-process';
 import { resolveUser, type UserIds } from './user-ids';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SHELL = '/bin/sh';
+/** Grace the supervisor uses when it is sent SIGTERM without a kill request (not by the agent). */
+const SUPERVISOR_DEFAULT_GRACE_MS = 5000;
+/** How often re-attached supervisors (not children of this process) are checked for their end. */
+const RECOVERED_POLL_MS = 250;
+/** `command-warm-supervisors` executor option: supervisors kept started ahead of launches. */
+export const WARM_SUPERVISORS_OPTION = 'command-warm-supervisors';
+const DEFAULT_WARM_SUPERVISORS = 2;
 
-/** One task of this executor, from launch until its process exits. */
+/** One task of this executor, from launch (or recovery) until its terminal update. */
 interface CommandTask {
   taskId: string;
   driver: TaskDriver;
-  pid?: number;
-  /** We sent SIGTERM: whatever the exit looks like, it is reported as KILLED. */
+  sandboxDir: string;
+  /** For messages: the program or shell line. */
+  program: string;
+  supervisor?: ProcessIdentity;
+  taskPid?: number;
+  /** We asked for a kill: whatever the exit looks like, it is reported as KILLED. */
   killRequested: boolean;
-  exited: boolean;
-  graceTimer?: NodeJS.Timeout;
+  killGraceMs?: number;
+  ended: boolean;
+  /** Re-attached after an agent restart: its supervisor is not our child, so it is polled. */
+  recovered: boolean;
+  orphanTimer?: NodeJS.Timeout;
 }
 
 /**
- * Runs a task as a plain process: `/bin/sh -c value` (shell, the default) or `value` with
- * Mesos-style `arguments` (argv including argv[0]). The process leads its own process group and
- * writes straight into <sandbox>/stdout and <sandbox>/stderr through inherited file descriptors,
- * so it keeps running, and keeps logging, when the agent stops.
+ * Runs a task as a plain process through a per-task supervisor (command-task.supervisor.js): the
+ * supervisor runs `/bin/sh -c value` (or `value` with Mesos-style `arguments`) in the sandbox, in
+ * its own process group, with stdout/stderr in the sandbox files, records the exit status in
+ * `<sandbox>/exit-status.json` and carries out kills. Supervisor and task both outlive the agent,
+ * so a restarted agent re-attaches to them (recover()) or reads how the task ended meanwhile.
  */
 export class CommandExecutor implements Executor {
   private readonly tasks = new Map<string, CommandTask>();
+  private readonly pool: SupervisorPool;
+  private pollTimer?: NodeJS.Timeout;
 
-  constructor(private readonly context: ExecutorContext) {}
+  constructor(private readonly context: ExecutorContext) {
+    const warm = Number(context.options[WARM_SUPERVISORS_OPTION] ?? DEFAULT_WARM_SUPERVISORS);
+    const size = Number.isInteger(warm) && warm >= 0 && warm <= 64 ? warm : DEFAULT_WARM_SUPERVISORS;
+    this.pool = new SupervisorPool(size, context.workDir, context.log);
+  }
 
   async probe(): Promise<{ available: boolean; message?: string }> {
     try {
       await access(SHELL, constants.X_OK);
-      return { available: true };
     } catch (err) {
       return { available: false, message: `${SHELL} is not executable: ${describeError(err)}` };
     }
+    if (!existsSync(SUPERVISOR_SCRIPT)) return { available: false, message: `the task supervisor ${SUPERVISOR_SCRIPT} is missing` };
+    this.pool.start();
+    return { available: true };
   }
 
   validate(task: TaskInfo): string[] {
@@ -66,40 +94,55 @@ export class CommandExecutor implements Executor {
   async launch(launch: TaskLaunch, driver: TaskDriver): Promise<void> {
     const taskId = launch.task.taskId;
     if (this.tasks.has(taskId)) return;
-    const entry: CommandTask = { taskId, driver, killRequested: false, exited: false };
+    const entry: CommandTask = {
+      taskId,
+      driver,
+      sandboxDir: launch.sandboxDir,
+      program: launch.task.command?.value ?? '',
+      killRequested: false,
+      ended: false,
+      recovered: false,
+    };
     this.tasks.set(taskId, entry);
     driver.update('STARTING');
     try {
       await this.start(launch, entry);
     } catch (err) {
       // start() reports its own failures; this is the last guard so no task stays STARTING.
-      this.finish(entry);
-      driver.update('FAILED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `failed to start task: ${describeError(err)}` });
+      this.end(entry, { state: 'FAILED', fields: { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `failed to start task: ${describeError(err)}` } });
     }
   }
 
   async kill(taskId: string, gracePeriodMs: number): Promise<void> {
     const entry = this.tasks.get(taskId);
-    if (!entry || entry.exited || entry.killRequested) return;
+    if (!entry || entry.ended || entry.killRequested) return;
     entry.killRequested = true;
-    // Not spawned yet: start() sees the flag before spawning and reports KILLED.
-    if (entry.pid === undefined) return;
-    const pid = entry.pid;
-    this.context.log.info({ taskId, pid, gracePeriodMs }, `killing task ${taskId}: SIGTERM to its process group`);
-    signalGroup(pid, 'SIGTERM');
-    entry.graceTimer = setTimeout(() => {
-      entry.graceTimer = undefined;
-      if (!entry.exited) this.context.log.info({ taskId, pid }, `task ${taskId} outlived its grace period: SIGKILL`);
-      // Also after the leader exited: its children got SIGTERM with it and had the same grace.
-      signalGroup(pid, 'SIGKILL');
-      if (entry.exited) this.tasks.delete(taskId);
-    }, gracePeriodMs);
-    entry.graceTimer.unref();
+    entry.killGraceMs = gracePeriodMs;
+    // Not started yet: start() sees the flag (before the hand-over, or once the supervisor answered).
+    if (!entry.supervisor || (entry.taskPid === undefined && !entry.recovered)) return;
+    this.context.log.info({ taskId, supervisorPid: entry.supervisor.pid, gracePeriodMs }, `killing task ${taskId} through its supervisor`);
+    this.signalKill(entry, gracePeriodMs);
+  }
+
+  async recover(recovered: RecoveredTask[], driverFor: (taskId: string) => TaskDriver): Promise<void> {
+    for (const item of recovered) {
+      if (isTerminalState(item.lastState)) continue;
+      const taskId = item.launch.task.taskId;
+      if (this.tasks.has(taskId)) continue;
+      try {
+        this.recoverOne(item, driverFor(taskId));
+      } catch (err) {
+        this.context.log.error({ taskId, err: describeError(err) }, `failed to recover task ${taskId}`);
+      }
+    }
   }
 
   async shutdown(): Promise<void> {
-    // Tasks keep running; only our timers go (the agent process is about to exit).
-    for (const entry of this.tasks.values()) if (entry.graceTimer) clearTimeout(entry.graceTimer);
+    // Tasks and their supervisors keep running; only idle supervisors and our timers go.
+    this.pool.shutdown();
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    for (const entry of this.tasks.values()) if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
   }
 
   private async start(launch: TaskLaunch, entry: CommandTask): Promise<void> {
@@ -109,128 +152,164 @@ export class CommandExecutor implements Executor {
     if (command.user) {
       try {
         user = await resolveUser(command.user);
-        await chownSandbox(launch.sandboxDir, user);
+        await chown(launch.sandboxDir, user.uid, user.gid);
       } catch (err) {
-        return this.fail(entry, `failed to start task: ${describeError(err)}`);
+        return this.end(entry, { state: 'FAILED', fields: { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `failed to start task: ${describeError(err)}` } });
       }
     }
-    let files: { out: FileHandle; err: FileHandle };
-    try {
-      files = await openOutputs(launch.sandboxDir, user);
-    } catch (err) {
-      return this.fail(entry, `failed to open the task's stdout/stderr in '${launch.sandboxDir}': ${describeError(err)}`);
-    }
     if (entry.killRequested) {
-      await closeAll(files);
-      this.finish(entry);
-      entry.driver.update('KILLED', { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before it started' });
-      return;
+      return this.end(entry, { state: 'KILLED', fields: { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before it started' } });
     }
-    try {
-      this.spawnTask(launch, entry, files, user);
-    } finally {
-      // The child holds its own copies of the descriptors.
-      await closeAll(files);
+    const supervisor = this.pool.take();
+    // Nothing is written before the hand-over: the supervisor records itself and the task's pid
+    // in the sandbox before it answers, so a restart finds them whenever the agent died.
+    const reply = await supervisor.start(this.specFor(launch, user));
+    void supervisor.closed.then(() => this.onSupervisorEnd(entry, supervisor.pid));
+    if ('error' in reply) {
+      // Also recorded in exit-status.json (for a restart), but the answer is enough and comes first.
+      return this.end(entry, outcomeOf({ code: null, signal: null, killed: false, exitedAt: Date.now(), error: reply.error }, entry.program));
     }
+    entry.supervisor = reply.identity;
+    entry.taskPid = reply.started;
+    if (canCheckpoint(entry.driver)) entry.driver.checkpoint({ supervisor: entry.supervisor, taskPid: entry.taskPid });
+    if (entry.killRequested) this.signalKill(entry, entry.killGraceMs ?? SUPERVISOR_DEFAULT_GRACE_MS);
+    this.context.log.info({ taskId: entry.taskId, pid: reply.started, supervisorPid: supervisor.pid, sandbox: launch.sandboxDir }, `task ${entry.taskId} started`);
+    if (!entry.ended) entry.driver.update('RUNNING');
   }
 
-  private spawnTask(launch: TaskLaunch, entry: CommandTask, files: { out: FileHandle; err: FileHandle }, user?: UserIds): void {
+  private specFor(launch: TaskLaunch, user?: UserIds): LaunchSpec {
     const command = launch.task.command!;
     const value = command.value!;
+    const paths = sandboxPaths(launch.sandboxDir);
     const [file, args, argv0] = command.shell ? [SHELL, ['-c', value], undefined] : [value, (command.arguments ?? []).slice(1), command.arguments?.[0]];
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, {
-        argv0,
-        cwd: launch.sandboxDir,
-        env: { PATH: process.env.PATH ?? DEFAULT_PATH, ...launch.env },
-        stdio: ['ignore', files.out.fd, files.err.fd],
-        detached: true,
-        uid: user?.uid,
-        gid: user?.gid,
-      });
-    } catch (err) {
-      return this.fail(entry, `failed to start '${value}': ${describeError(err)}`);
-    }
-    child.on('error', (err) => {
-      if (child.pid === undefined) this.fail(entry, `failed to start '${value}': ${describeError(err)}`);
-      else this.context.log.warn({ taskId: entry.taskId, err: describeError(err) }, 'task process error');
-    });
-    if (child.pid === undefined) return; // 'error' follows (e.g. ENOENT with shell: false)
-    entry.pid = child.pid;
-    // The agent must be able to exit (or restart) while the task runs on.
-    child.unref();
-    child.on('exit', (code, signal) => this.onExit(entry, code, signal));
-    this.context.log.info({ taskId: entry.taskId, pid: child.pid, sandbox: launch.sandboxDir }, `task ${entry.taskId} started`);
-    entry.driver.update('RUNNING');
+    return {
+      file,
+      args,
+      ...(argv0 !== undefined ? { argv0 } : {}),
+      cwd: launch.sandboxDir,
+      env: { PATH: process.env.PATH ?? DEFAULT_PATH, ...launch.env },
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      stdoutPath: paths.stdout,
+      stderrPath: paths.stderr,
+      statusFile: paths.exitStatus,
+      killFile: paths.kill,
+      recordFile: paths.supervisor,
+      defaultGraceMs: SUPERVISOR_DEFAULT_GRACE_MS,
+      title: `pando-supervisor ${launch.task.taskId}`,
+    };
   }
 
-  private onExit(entry: CommandTask, code: number | null, signal: NodeJS.Signals | null): void {
-    entry.exited = true;
-    const exitCode = code ?? undefined;
-    if (entry.killRequested) {
-      // The grace timer, when still armed, takes care of stragglers in the group.
-      if (!entry.graceTimer) this.tasks.delete(entry.taskId);
-      const how = signal ? `by ${signal}` : `with code ${code}`;
-      entry.driver.update('KILLED', { message: `killed: exited ${how}`, exitCode });
+  /** The grace period goes in a file the supervisor reads when SIGTERM arrives. */
+  private signalKill(entry: CommandTask, gracePeriodMs: number): void {
+    const supervisor = entry.supervisor!;
+    try {
+      writeKillRequest(entry.sandboxDir, gracePeriodMs);
+    } catch (err) {
+      this.context.log.warn({ taskId: entry.taskId, err: describeError(err) }, 'cannot write the kill request; the supervisor uses its default grace');
+    }
+    if (isAlive(supervisor) && signalProcess(supervisor.pid, 'SIGTERM')) return;
+    // No supervisor to do it (it died): kill the task's group ourselves.
+    if (entry.taskPid === undefined) return;
+    signalGroup(entry.taskPid, 'SIGTERM');
+    entry.orphanTimer = setTimeout(() => signalGroup(entry.taskPid!, 'SIGKILL'), gracePeriodMs);
+    entry.orphanTimer.unref();
+  }
+
+  /** The supervisor is gone: report what it recorded (or that it recorded nothing). */
+  private onSupervisorEnd(entry: CommandTask, supervisorPid?: number): void {
+    if (entry.ended) return;
+    const status = readExitStatus(entry.sandboxDir);
+    if (status) {
+      this.end(entry, outcomeOf(status, entry.program));
       return;
     }
+    // Nothing recorded: its task may still run, unowned. It must not.
+    if (entry.taskPid !== undefined) signalGroup(entry.taskPid, 'SIGKILL');
+    const pid = entry.supervisor?.pid ?? supervisorPid ?? 0;
+    this.end(entry, entry.killRequested ? { state: 'KILLED', fields: { message: `killed (its supervisor, pid ${pid}, ended without recording the exit)` } } : supervisorLostOutcome(pid, 'ended without recording an exit status'));
+  }
+
+  private recoverOne(item: RecoveredTask, driver: TaskDriver): void {
+    const { task, sandboxDir } = item.launch;
+    const entry: CommandTask = {
+      taskId: task.taskId,
+      driver,
+      sandboxDir,
+      program: task.command?.value ?? '',
+      killRequested: false,
+      ended: false,
+      recovered: true,
+    };
+    const status = readExitStatus(sandboxDir);
+    const record = readSupervisorRecord(sandboxDir) ?? asSupervisorRecord(item.checkpoint);
+    if (status) {
+      // Ended while the agent was away: its real outcome.
+      this.tasks.set(entry.taskId, entry);
+      entry.supervisor = record?.supervisor;
+      this.end(entry, outcomeOf(status, entry.program), 'ended while the agent was down');
+      return;
+    }
+    if (!record) {
+      this.tasks.set(entry.taskId, entry);
+      const launching = item.lastState === 'STAGING' || item.lastState === 'STARTING';
+      const outcome: Outcome = launching
+        ? { state: 'FAILED', fields: { reason: 'REASON_AGENT_RESTARTED', message: 'the agent restarted before the task was started' } }
+        : supervisorLostOutcome(0, 'left no record in the sandbox');
+      this.end(entry, outcome, 'never started');
+      return;
+    }
+    entry.supervisor = record.supervisor;
+    entry.taskPid = record.taskPid;
+    this.tasks.set(entry.taskId, entry);
+    if (!isAlive(record.supervisor)) {
+      this.onSupervisorEnd(entry);
+      return;
+    }
+    this.context.log.info({ taskId: entry.taskId, supervisorPid: record.supervisor.pid, taskPid: record.taskPid }, `re-attached to task ${entry.taskId}`);
+    if (item.lastState === 'KILLING') {
+      // The kill was under way when the agent stopped: finish it.
+      entry.killRequested = true;
+      this.signalKill(entry, SUPERVISOR_DEFAULT_GRACE_MS);
+    } else {
+      driver.update('RUNNING');
+    }
+    this.watchRecovered();
+  }
+
+  /** Re-attached supervisors are not our children: poll them (cheap: one /proc read each). */
+  private watchRecovered(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setInterval(() => {
+      let watching = 0;
+      for (const entry of this.tasks.values()) {
+        if (!entry.recovered || entry.ended || !entry.supervisor) continue;
+        if (!isAlive(entry.supervisor)) {
+          this.onSupervisorEnd(entry);
+          continue;
+        }
+        watching++;
+      }
+      if (watching === 0 && this.pollTimer) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+      }
+    }, RECOVERED_POLL_MS);
+    this.pollTimer.unref();
+  }
+
+  private end(entry: CommandTask, outcome: Outcome, note?: string): void {
+    if (entry.ended) return;
+    entry.ended = true;
+    if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
     this.tasks.delete(entry.taskId);
-    // The task is over: nothing it left behind in its group may keep running unowned.
-    if (entry.pid !== undefined) signalGroup(entry.pid, 'SIGKILL');
-    if (code === 0) entry.driver.update('FINISHED', { message: 'exited with code 0', exitCode: 0 });
-    else if (code !== null) {
-      const hint = code === 127 ? ' (command not found)' : '';
-      entry.driver.update('FAILED', { message: `exited with code ${code}${hint}`, exitCode: code });
-    } else entry.driver.update('FAILED', { message: `killed by signal ${signal ?? 'unknown'}` });
+    if (note) this.context.log.info({ taskId: entry.taskId, state: outcome.state, ...outcome.fields }, `task ${entry.taskId} ${note}`);
+    entry.driver.update(outcome.state, outcome.fields);
   }
-
-  private fail(entry: CommandTask, message: string): void {
-    this.finish(entry);
-    entry.driver.update('FAILED', { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message });
-  }
-
-  private finish(entry: CommandTask): void {
-    entry.exited = true;
-    if (entry.graceTimer) clearTimeout(entry.graceTimer);
-    this.tasks.delete(entry.taskId);
-  }
-}
-
-/** Signals a whole process group; a group that is already gone is not an error. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
-
-async function openOutputs(sandboxDir: string, user?: UserIds): Promise<{ out: FileHandle; err: FileHandle }> {
-  const out = await open(join(sandboxDir, 'stdout'), 'a');
-  let err: FileHandle;
-  try {
-    err = await open(join(sandboxDir, 'stderr'), 'a');
-  } catch (e) {
-    await out.close();
-    throw e;
-  }
-  if (user) await Promise.all([out.chown(user.uid, user.gid), err.chown(user.uid, user.gid)]);
-  return { out, err };
-}
-
-async function closeAll(files: { out: FileHandle; err: FileHandle }): Promise<void> {
-  await Promise.allSettled([files.out.close(), files.err.close()]);
-}
-
-/** The task's user must be able to write its working dir. */
-async function chownSandbox(sandboxDir: string, user: UserIds): Promise<void> {
-  await chown(sandboxDir, user.uid, user.gid);
 }
 
 /** The built-in executor, registered through the same contract an external plugin uses. */
 export const commandExecutorPlugin = defineExecutorPlugin({
   id: 'command',
   apiVersion: EXECUTOR_API_VERSION,
-  create: (context) => new CommandExecutor(context),
+  create: (context: ExecutorContext) => new CommandExecutor(context),
 });
