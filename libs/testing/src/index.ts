@@ -11,3 +11,4 @@ export * from './process-stats';
 export * from './operator.client';
 export * from './sim/simulated-task-runner';
 export * from './framework-host.harness';
+export * from './nats-cluster.harness';

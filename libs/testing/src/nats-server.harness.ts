@@ -53,7 +53,7 @@ export async function startNatsServer(options: { port?: number; jetstream?: bool
   return running;
 }
 
-async function waitUntilServing(url: string): Promise<void> {
+export async function waitUntilServing(url: string): Promise<void> {
   await waitFor(
     async () => {
       const nc = await connect({ servers: url, reconnect: false, timeout: 500 });
