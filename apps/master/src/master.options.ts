@@ -1,4 +1,6 @@
 import { hostname as osHostname } from 'node:os';
+import { ALLOCATOR_KINDS } from './allocation';
+import { parseQuotas, parseWeights, type RoleQuota } from './offers/allocation-policy.parser';
 import {
   isSubjectSafeId,
   natsOptionSpecs,
@@ -19,6 +21,19 @@ export interface MasterOptions {
   hostname: string;
   completedTasks: number;
   nats: NatsSettings;
+  /** Allocator kind (see ALLOCATOR_KINDS). */
+  allocator: string;
+  allocationIntervalMs: number;
+  /** 0: offers never time out. */
+  offerTimeoutMs: number;
+  /** Role weights (roles absent here weigh 1). */
+  weights: Record<string, number>;
+  /** Quota per role: guarantee and limit (empty = none / unlimited). */
+  quotas: Record<string, RoleQuota>;
+  /** How often frameworks are sent HEARTBEAT requests (sent to them in the SUBSCRIBE reply). */
+  frameworkHeartbeatIntervalMs: number;
+  /** Removed frameworks remembered for /master/state (oldest dropped first). */
+  completedFrameworks: number;
 }
 
 const masterId = (raw: string): string => {
@@ -71,6 +86,58 @@ export const masterOptionSpecs = {
     default: 1000,
     parse: parsers.int(0, 1_000_000),
   } as OptionSpec<number>,
+  allocator: {
+    flag: 'allocator',
+    env: 'PANDO_ALLOCATOR',
+    description: `allocator kind (${ALLOCATOR_KINDS.join(', ')})`,
+    default: 'drf',
+    parse: (raw: string) => {
+      if (!(ALLOCATOR_KINDS as readonly string[]).includes(raw)) throw new Error(`expected one of ${ALLOCATOR_KINDS.join(', ')}`);
+      return raw;
+    },
+  } as OptionSpec<string>,
+  allocationIntervalMs: {
+    flag: 'allocation-interval-ms',
+    env: 'PANDO_ALLOCATION_INTERVAL_MS',
+    description: 'time between batch allocation cycles (cycles also run soon after events), milliseconds',
+    default: 1000,
+    parse: parsers.int(10, 600_000),
+  } as OptionSpec<number>,
+  offerTimeoutMs: {
+    flag: 'offer-timeout-ms',
+    env: 'PANDO_OFFER_TIMEOUT_MS',
+    description: 'rescind offers not answered within this time, milliseconds (0: never)',
+    default: 0,
+    parse: parsers.int(0, 86_400_000),
+  } as OptionSpec<number>,
+  weights: {
+    flag: 'weights',
+    env: 'PANDO_WEIGHTS',
+    description: 'role weights, role=weight,... (e.g. "web=1,batch=3"); other roles weigh 1',
+    default: {},
+    parse: parseWeights,
+  } as OptionSpec<Record<string, number>>,
+  quotas: {
+    flag: 'quotas',
+    env: 'PANDO_QUOTAS',
+    description: 'role quotas, role=GUARANTEE[/LIMIT],... with scalar resources, e.g. "web=cpus:4;mem:1024/cpus:8;mem:2048,batch=/cpus:2"',
+    default: {},
+    parse: parseQuotas,
+  } as OptionSpec<Record<string, RoleQuota>>,
+  frameworkHeartbeatIntervalMs: {
+    flag: 'framework-heartbeat-interval-ms',
+    env: 'PANDO_FRAMEWORK_HEARTBEAT_INTERVAL_MS',
+    description: 'how often frameworks get a HEARTBEAT request; 2 unanswered in a row disconnect the framework, milliseconds',
+    default: 5000,
+    parse: parsers.int(100, 600_000),
+  } as OptionSpec<number>,
+  completedFrameworks: {
+    flag: 'completed-frameworks',
+    env: 'PANDO_COMPLETED_FRAMEWORKS',
+    description: 'how many removed frameworks the master remembers (oldest dropped first)',
+    default: 100,
+    parse: parsers.int(0, 100_000),
+  } as OptionSpec<number>,
   ...natsOptionSpecs,
 };
 
@@ -85,5 +152,12 @@ export function readMasterOptions(argv?: readonly string[], env?: NodeJS.Process
     hostname: values.hostname ?? osHostname(),
     completedTasks: values.completedTasks,
     nats: natsSettingsFrom(values),
+    allocator: values.allocator,
+    allocationIntervalMs: values.allocationIntervalMs,
+    offerTimeoutMs: values.offerTimeoutMs,
+    weights: values.weights,
+    quotas: values.quotas,
+    frameworkHeartbeatIntervalMs: values.frameworkHeartbeatIntervalMs,
+    completedFrameworks: values.completedFrameworks,
   };
 }

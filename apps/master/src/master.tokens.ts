@@ -7,3 +7,5 @@ export const CLOCK = Symbol('CLOCK');
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const STATUS_UPDATE_SINK = Symbol('STATUS_UPDATE_SINK');
 export const AGENT_OBSERVER = Symbol('AGENT_OBSERVER');
+export const TASK_STATE_POLICY = Symbol('TASK_STATE_POLICY');
+export const ALLOCATOR = Symbol('ALLOCATOR');

@@ -1,4 +1,4 @@
-import { taskSpecSchema } from '@pando/protocol';
+import { healthCheckSchema, taskSpecSchema } from '@pando/protocol';
 import { buildTaskSpec, stagedAppTask, TASK_LABEL_APP_ID, TASK_LABEL_APP_VERSION, TASK_LABEL_HOST_PORTS } from './app-task.factory';
 import { matchOffer, type OfferMatch } from './offer.matcher';
 import { app, offer, T0 } from './testing/marathon.fixtures';
@@ -22,6 +22,7 @@ describe('buildTaskSpec', () => {
     const match = matchOffer(web, offer(), []) as OfferMatch;
     const spec = buildTaskSpec({ app: web, offer: offer(), match, taskId: `team_web:${UUID}` });
     expect(() => taskSpecSchema.parse(spec)).not.toThrow();
+    expect(() => healthCheckSchema.parse(spec.healthCheck)).not.toThrow();
     expect(spec).toMatchObject({
       taskId: `team_web:${UUID}`,
       name: 'web.team',
@@ -30,7 +31,7 @@ describe('buildTaskSpec', () => {
       resources: match.resources,
       killGracePeriodMs: 30_000,
       labels: { owner: 'zeus', 'team.name': 'a', [TASK_LABEL_APP_ID]: '/team/web', [TASK_LABEL_APP_VERSION]: web.version, [TASK_LABEL_HOST_PORTS]: '31000,31001' },
-      healthCheck: { protocol: 'HTTP', path: '/health', portIndex: 1, port: 31001, gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 },
+      healthCheck: { type: 'HTTP', http: { port: 31001, path: '/health' }, gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 },
     });
     expect(spec).not.toHaveProperty('container');
     expect(spec.command).toEqual({
@@ -97,7 +98,8 @@ describe('buildTaskSpec', () => {
       },
       volumes: [{ hostPath: '/srv/www', containerPath: '/usr/share/nginx/html', mode: 'RO' }],
     });
-    expect(spec.healthCheck).toEqual({ protocol: 'COMMAND', command: { value: 'curl -f localhost' }, gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 });
+    expect(spec.healthCheck).toEqual({ type: 'COMMAND', command: { value: 'curl -f localhost' }, gracePeriodSeconds: 300, intervalSeconds: 60, timeoutSeconds: 20, maxConsecutiveFailures: 3, delaySeconds: 15 });
+    expect(() => healthCheckSchema.parse(spec.healthCheck)).not.toThrow();
   });
 
   it('passes args as an argv: the whole argv for the command executor, CMD for a container', () => {

@@ -153,30 +153,33 @@ function dockerPortMappings(mappings: readonly PortMapping[], hostPorts: readonl
 }
 
 /**
- * The one health check Pando's agent runs next to the task, with Marathon's field names; the
- * MESOS_ variants run the same way. `port` is resolved from portIndex so the agent need not
- * know the app's port order.
+ * The one health check Pando's agent runs next to the task, in the protocol's shape
+ * (`healthCheckSchema`: `type` plus `http`/`tcp`/`command`); the MESOS_ variants run the same
+ * way. The port is resolved here from portIndex to the host port, because the agent sees the
+ * task's ports as a set and cannot know the app's port order; the agent addresses 127.0.0.1.
  */
-function healthCheckOf(hc: HealthCheck, hostPorts: readonly number[]): Record<string, unknown> {
-  const protocol = hc.protocol === 'MESOS_HTTP' ? 'HTTP' : hc.protocol === 'MESOS_TCP' ? 'TCP' : hc.protocol;
+export function healthCheckOf(hc: HealthCheck, hostPorts: readonly number[]): Record<string, unknown> {
+  const type = hc.protocol === 'MESOS_HTTP' || hc.protocol === 'HTTP' ? 'HTTP' : hc.protocol === 'MESOS_TCP' || hc.protocol === 'TCP' ? 'TCP' : 'COMMAND';
   const check: Record<string, unknown> = {
-    protocol,
+    type,
     gracePeriodSeconds: hc.gracePeriodSeconds,
     intervalSeconds: hc.intervalSeconds,
     timeoutSeconds: hc.timeoutSeconds,
     maxConsecutiveFailures: hc.maxConsecutiveFailures,
     delaySeconds: hc.delaySeconds,
   };
-  if (protocol === 'COMMAND') {
+  if (type === 'COMMAND') {
     check.command = { value: hc.command!.value };
     return check;
   }
-  if (protocol === 'HTTP') check.path = hc.path ?? '/';
-  if (hc.portIndex !== undefined) {
-    check.portIndex = hc.portIndex;
-    check.port = hostPorts[hc.portIndex];
-  } else {
-    check.port = hc.port;
-  }
+  const port = healthCheckPort(hc, hostPorts);
+  check[type === 'HTTP' ? 'http' : 'tcp'] = type === 'HTTP' ? { ...port, path: hc.path ?? '/' } : port;
   return check;
+}
+
+function healthCheckPort(hc: HealthCheck, hostPorts: readonly number[]): { port: number } | { portIndex: number } {
+  if (hc.port !== undefined && hc.port > 0) return { port: hc.port };
+  const index = hc.portIndex ?? 0;
+  const hostPort = hostPorts[index];
+  return hostPort !== undefined ? { port: hostPort } : { portIndex: index };
 }

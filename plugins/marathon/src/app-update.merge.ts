@@ -64,8 +64,14 @@ export function isOnlyScaleChange(from: AppDefinition, to: AppDefinition): boole
 
 /** True when the task was launched from the app's current config (not an older one). */
 export function runsCurrentConfig(taskVersion: string, app: AppDefinition): boolean {
-  return Date.parse(taskVersion) >= Date.parse(app.versionInfo.lastConfigChangeAt);
+  const changed = app.versionInfo.lastConfigChangeAt;
+  // Versions made by nextVersion are toISOString()s, which order as strings: no parsing on
+  // this path, which runs for every task of an app on every evaluation.
+  if (taskVersion.length === ISO_LENGTH && changed.length === ISO_LENGTH && taskVersion.endsWith('Z') && changed.endsWith('Z')) return taskVersion >= changed;
+  return Date.parse(taskVersion) >= Date.parse(changed);
 }
+
+const ISO_LENGTH = '2015-09-30T09:09:17.614Z'.length;
 
 /** A new version of `app` with new contents, versionInfo following the kind of change. */
 export function withChange(app: AppDefinition, spec: AppSpec, now: number): AppUpdateResult {

@@ -1,8 +1,10 @@
 /**
- * The pure core of Pando's Marathon-compatible service scheduler: app definitions and their
- * validation, updates and versions, offer matching with constraints, deployment plans and the
- * rolling-restart state machine, the launch queue, task specs, and Marathon's `/v2` JSON.
- * Nothing here does I/O; the plugin's scheduler and REST controllers are built on it.
+ * Pando's Marathon-compatible service scheduler. `marathonPlugin` is the framework plugin the
+ * framework host loads (`PANDO_PLUGINS=marathon`). The rest is its pure core — app definitions
+ * and their validation, updates and versions, offer matching with constraints, deployment plans
+ * and the rolling-restart state machine, the launch queue, task specs, Marathon's `/v2` JSON —
+ * on which the plugin's scheduler (src/scheduler), state (src/state) and REST API (src/api) are
+ * built.
  */
 export * from './path-id';
 export * from './app.types';
@@ -24,3 +26,7 @@ export * from './launch-queue';
 export * from './marathon-json.view';
 export * from './marathon-status.view';
 export * from './marathon-events.view';
+export * from './marathon.options';
+export { marathonPlugin } from './marathon.plugin';
+export { MarathonModule } from './marathon.module';
+export { MarathonScheduler } from './scheduler/marathon.scheduler';

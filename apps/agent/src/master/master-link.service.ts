@@ -162,7 +162,10 @@ export class MasterLink {
       'registered with master',
     );
     this.statusUpdates.resendAll();
-    if (!this.heartbeatTimer) this.scheduleHeartbeat(reply.heartbeatIntervalMs);
+    // Heartbeat at once: the master offers this agent's resources only after a heartbeat that
+    // follows the registration, which proves the inbox subscription is in place.
+    if (this.heartbeatTimer) this.clock.clearTimeout(this.heartbeatTimer);
+    this.scheduleHeartbeat(0);
   }
 
   private onHello(hello: MasterHello): void {

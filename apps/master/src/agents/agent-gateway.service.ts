@@ -11,12 +11,13 @@ import {
   type HeartbeatReply,
 } from '@pando/protocol';
 import { MasterIdentity } from '../identity/master-identity';
-import { CLOCK, NATS_CONNECTION } from '../master.tokens';
+import { AGENT_OBSERVER, CLOCK, NATS_CONNECTION } from '../master.tokens';
 import { StatusUpdateRouter } from '../tasks/status-update.router';
 import { AgentLivenessService } from './agent-liveness.service';
 import { AgentMessenger } from './agent-messenger.service';
 import { AgentRegistrationService } from './agent-registration.service';
 import { AgentRegistry } from './agent-registry.service';
+import type { AgentObserver } from './agent.observer';
 
 /**
  * Agent-facing NATS subjects -> services. Decoding and schema checks happen in the transport;
@@ -36,6 +37,7 @@ export class AgentGateway implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly liveness: AgentLivenessService,
     private readonly identity: MasterIdentity,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(AGENT_OBSERVER) private readonly observer: AgentObserver,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -68,7 +70,10 @@ export class AgentGateway implements OnApplicationBootstrap, OnModuleDestroy {
 
   heartbeat(agentId: string): HeartbeatReply {
     const epoch = this.identity.epoch;
-    if (this.registry.heartbeat(agentId, this.clock.now())) return { ok: true, epoch };
+    if (this.registry.heartbeat(agentId, this.clock.now())) {
+      this.observer.agentHeartbeat?.(agentId);
+      return { ok: true, epoch };
+    }
     // Unknown (this master restarted) or unreachable: only a re-registration reports its tasks.
     this.log.debug({ agentId }, 'heartbeat from an unknown or unreachable agent: asking it to re-register');
     return { ok: false, epoch, reregister: true };

@@ -1,12 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createLogger, InputError, type Clock } from '@pando/common';
-import { PROTOCOL_VERSION, type RegisterAgentReply, type RegisterAgentRequestParsed } from '@pando/protocol';
+import { PROTOCOL_VERSION, type RegisterAgentReply, type RegisterAgentRequestParsed, type TaskStatus } from '@pando/protocol';
 import { Resources } from '@pando/resources';
 import { MasterIdentity } from '../identity/master-identity';
-import { AGENT_OBSERVER, CLOCK, MASTER_OPTIONS_TOKEN, STATUS_UPDATE_SINK } from '../master.tokens';
+import { AGENT_OBSERVER, CLOCK, MASTER_OPTIONS_TOKEN, STATUS_UPDATE_SINK, TASK_STATE_POLICY } from '../master.tokens';
 import type { MasterOptions } from '../master.options';
 import { forwardMasterUpdates, type StatusUpdateSink } from '../tasks/status-update.sink';
-import { TaskTable } from '../tasks/task-table.service';
+import { LOST_POLICY, type TaskStatePolicy } from '../tasks/task-state.policy';
+import { TaskTable, type MasterStatus } from '../tasks/task-table.service';
 import type { AgentObserver } from './agent.observer';
 import { AgentRegistry } from './agent-registry.service';
 
@@ -26,6 +27,7 @@ export class AgentRegistrationService {
     private readonly identity: MasterIdentity,
     @Inject(MASTER_OPTIONS_TOKEN) private readonly options: MasterOptions,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(TASK_STATE_POLICY) private readonly policy: TaskStatePolicy = LOST_POLICY,
   ) {}
 
   register(request: RegisterAgentRequestParsed): RegisterAgentReply {
@@ -39,10 +41,13 @@ export class AgentRegistrationService {
     if (kind === 'registered') {
       this.log.info(bindings, `agent ${agent.id} (${hostname}) registered`);
     } else {
-      const result = this.tasks.reconcileAgent(agent.id, tasks, now);
+      const result = this.tasks.reconcileAgent(agent.id, tasks, now, this.policy.missingTaskState);
       forwardMasterUpdates(this.sink, result.lost);
+      // Tasks that were UNREACHABLE are back: their frameworks hear it from the master (no uuid:
+      // the agent's own update was acknowledged long ago).
+      forwardMasterUpdates(this.sink, result.changed.map((change) => backFromAgent(change, agent.id)));
       this.log.info(
-        { ...bindings, added: result.added, refreshed: result.refreshed, lost: result.lost.length },
+        { ...bindings, added: result.added, refreshed: result.refreshed, lost: result.lost.length, changed: result.changed.length },
         `agent ${agent.id} (${hostname}) re-registered`,
       );
       for (const why of result.skipped) this.log.warn({ agentId: agent.id }, `re-registration of agent ${agent.id}: ${why}`);
@@ -85,4 +90,11 @@ export class AgentRegistrationService {
     }
     return totals;
   }
+}
+
+function backFromAgent({ task, status }: MasterStatus, agentId: string): MasterStatus {
+  const { uuid: _uuid, data: _data, ...rest } = status;
+  // Pando's own reason (Mesos sends nothing here; its frameworks find out by reconciling).
+  const update: TaskStatus = { ...rest, source: 'SOURCE_MASTER', reason: 'REASON_AGENT_REREGISTERED', message: `agent ${agentId} re-registered` };
+  return { task, status: update };
 }

@@ -11,6 +11,8 @@ export interface AgentObserver {
   agentAdmitted(admission: Admission): void;
   /** After the agent and its tasks were marked unreachable. */
   agentUnreachable(agent: AgentRecord): void;
+  /** After a heartbeat from an active agent was accepted. */
+  agentHeartbeat?(agentId: string): void;
 }
 
 /** Nobody to tell yet. */

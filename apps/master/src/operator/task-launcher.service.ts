@@ -15,7 +15,10 @@ import { Resources } from '@pando/resources';
 import { AgentMessenger } from '../agents/agent-messenger.service';
 import { AgentRegistry } from '../agents/agent-registry.service';
 import type { AgentRecord } from '../agents/agent.record';
-import { CLOCK } from '../master.tokens';
+import type { Allocator } from '../allocation';
+import { FrameworkRegistry } from '../frameworks/framework-registry.service';
+import { ALLOCATOR, CLOCK } from '../master.tokens';
+import { TaskLedger } from '../offers/task-ledger.service';
 import { TaskTable } from '../tasks/task-table.service';
 
 export type OperatorLaunch = z.infer<typeof operatorLaunchRequestSchema>;
@@ -37,6 +40,9 @@ export class TaskLauncher {
     private readonly registry: AgentRegistry,
     private readonly tasks: TaskTable,
     private readonly messenger: AgentMessenger,
+    @Inject(ALLOCATOR) private readonly allocator: Allocator,
+    private readonly ledger: TaskLedger,
+    private readonly frameworks: FrameworkRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -54,7 +60,10 @@ export class TaskLauncher {
       { taskId, name: name ?? taskId, frameworkId, agentId, resources: request.task.resources, executor, command, container, healthCheck, killGracePeriodMs, labels },
       'task info',
     );
-    this.tasks.addLaunched(info, this.clock.now());
+    const task = this.tasks.addLaunched(info, this.clock.now());
+    // Booked in the allocator like any task, so its resources are not offered meanwhile; to its
+    // framework when that one is subscribed here, else to the built-in operator framework.
+    this.ledger.track(task, this.frameworks.get(frameworkId) ? frameworkId : OPERATOR_FRAMEWORK_ID);
     this.messenger.launch(agentId, frameworkId, [info]);
     this.log.info({ taskId, agentId, frameworkId, executor }, `launching task '${taskId}' on agent ${agentId}`);
     return { ok: true, taskId, agentId };
@@ -84,10 +93,10 @@ export class TaskLauncher {
         text: `executor '${request.task.executor}' is not offered by agent '${agent.id}' (it offers: ${agent.info.executors.join(', ') || 'none'})`,
       });
     }
-    // Free = total - used. Offers (next) will be subtracted here too.
-    const free = agent.resources.subtract(this.tasks.usedOn(agent.id));
+    // Free = total - used - offered: what the allocator has not handed out.
+    const free = this.allocator.agentAvailable(agent.id) ?? agent.resources.subtract(this.tasks.usedOn(agent.id));
     if (!free.contains(resources)) {
-      problems.push({ code: 'CONFLICT', text: `resources '${resources.toString()}' do not fit in the agent's free '${free.toString()}'` });
+      problems.push({ code: 'CONFLICT', text: `resources '${resources.toString()}' do not fit in the agent's free '${free.toString()}' (not used nor offered)` });
     }
     return problems;
   }

@@ -1,17 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { OPERATOR_FRAMEWORK_ID } from '@pando/protocol';
 import { Resources } from '@pando/resources';
+import { OfferBook } from '../offers/offer-book.service';
 import { AgentRegistry } from '../agents/agent-registry.service';
 import type { AgentRecord } from '../agents/agent.record';
 import { MasterIdentity } from '../identity/master-identity';
 import { MASTER_VERSION } from '../identity/master-version';
 import { TaskTable } from '../tasks/task-table.service';
 import type { TaskRecord } from '../tasks/task.record';
+import { FrameworksStateView } from './frameworks-state.view';
 import { mesosTaskJson, seconds, type MesosTaskJson } from './mesos-task.json';
+import { RolesStateView } from './roles-state.view';
 
 type StateResources = Readonly<Record<string, number | string>>;
 
-// Offers do not exist yet: every agent and framework shows zero offered.
+// Shown for an agent or framework with nothing offered.
 const NO_RESOURCES: StateResources = Object.freeze(Resources.empty().toStateJson());
 
 /**
@@ -25,6 +28,10 @@ export class MasterStateView {
     private readonly identity: MasterIdentity,
     private readonly registry: AgentRegistry,
     private readonly tasks: TaskTable,
+    // Optional so that the agents-only view (and its spec) works without the frameworks layer.
+    @Optional() private readonly offers?: OfferBook,
+    @Optional() private readonly frameworks?: FrameworksStateView,
+    @Optional() private readonly roles?: RolesStateView,
   ) {}
 
   build(): Record<string, unknown> {
@@ -42,8 +49,8 @@ export class MasterStateView {
       deactivated_slaves: this.registry.size - this.registry.activeCount,
       unreachable_slaves: this.registry.unreachableCount,
       slaves: Array.from(this.registry.values(), (agent) => this.slaveJson(agent)),
-      frameworks: this.frameworksJson(),
-      completed_frameworks: [],
+      ...(this.frameworks ? this.frameworks.build() : { frameworks: this.frameworksJson(), completed_frameworks: [] }),
+      ...(this.roles ? { roles: this.roles.build() } : {}),
       orphan_tasks: [],
       unregistered_frameworks: [],
     };
@@ -65,7 +72,7 @@ export class MasterStateView {
       version: info.version,
       resources: totals.resources,
       used_resources: this.tasks.usedStateJsonOn(agent.id),
-      offered_resources: NO_RESOURCES,
+      offered_resources: this.offeredOn(agent.id),
       reserved_resources: {},
       unreserved_resources: totals.unreserved,
       capabilities: [],
@@ -73,7 +80,12 @@ export class MasterStateView {
     };
   }
 
-  /** Frameworks known from their tasks (live or completed); the operator one is built in. */
+  private offeredOn(agentId: string): StateResources {
+    if (!this.offers || this.offers.ofAgent(agentId).size === 0) return NO_RESOURCES;
+    return this.offers.offeredOnAgent(agentId).toStateJson();
+  }
+
+  /** Without the frameworks layer: frameworks known from their tasks (live or completed). */
   private frameworksJson(): Array<Record<string, unknown>> {
     const completed = new Map<string, MesosTaskJson[]>();
     for (const task of this.tasks.completedTasks()) pushTo(completed, task);

@@ -22,7 +22,12 @@ export interface ReconcileResult {
   lost: MasterStatus[];
   /** Reported tasks left alone, with why (terminal here, or known on another agent). */
   skipped: string[];
+  /** Known tasks whose state the report changed (e.g. UNREACHABLE -> RUNNING): frameworks need to hear it. */
+  changed: MasterStatus[];
 }
+
+/** The state a task the re-registering agent no longer reports takes (GONE for partition-aware frameworks). */
+export type MissingTaskState = (task: TaskRecord) => 'LOST' | 'GONE';
 
 const EMPTY_USED = Resources.empty();
 const EMPTY_STATE_JSON: Readonly<Record<string, number | string>> = Object.freeze(Resources.empty().toStateJson());
@@ -38,8 +43,17 @@ export class TaskTable {
   private readonly completed = new Map<string, TaskRecord>();
   private readonly byAgent = new Map<string, TaskBucket>();
   private readonly byFramework = new Map<string, TaskBucket>();
+  private readonly completionListeners: Array<(task: TaskRecord) => void> = [];
 
   constructor(private readonly completedLimit: number) {}
+
+  /**
+   * Calls `listener` whenever a task reaches a terminal state (after it left the live tasks), so
+   * that what the task held can be given back (the allocator's books). Must not throw.
+   */
+  onCompleted(listener: (task: TaskRecord) => void): void {
+    this.completionListeners.push(listener);
+  }
 
   get liveCount(): number {
     return this.live.size;
@@ -71,6 +85,11 @@ export class TaskTable {
     for (const id of this.byFramework.get(frameworkId)?.taskIds ?? []) yield this.live.get(id)!;
   }
 
+  /** How many non-terminal tasks a framework has. */
+  liveCountOf(frameworkId: string): number {
+    return this.byFramework.get(frameworkId)?.size ?? 0;
+  }
+
   /** Frameworks with live tasks. */
   liveFrameworkIds(): IterableIterator<string> {
     return this.byFramework.keys();
@@ -81,6 +100,11 @@ export class TaskTable {
     return this.byAgent.get(agentId)?.used ?? EMPTY_USED;
   }
 
+  /** Sum of the resources of the framework's non-terminal tasks (do not mutate). */
+  usedOf(frameworkId: string): Resources {
+    return this.byFramework.get(frameworkId)?.used ?? EMPTY_USED;
+  }
+
   usedStateJsonOn(agentId: string): Readonly<Record<string, number | string>> {
     return this.byAgent.get(agentId)?.usedStateJson() ?? EMPTY_STATE_JSON;
   }
@@ -89,9 +113,12 @@ export class TaskTable {
     return this.byFramework.get(frameworkId)?.usedStateJson() ?? EMPTY_STATE_JSON;
   }
 
-  /** Adds a task the master launches (STAGING). The caller has checked that the id is new. */
-  addLaunched(info: TaskInfo, now: number): TaskRecord {
-    const task = this.insert(info, 'STAGING', false);
+  /**
+   * Adds a task the master launches (STAGING). The caller has checked that the id is new;
+   * `resources` is info.resources parsed, when the caller has it already.
+   */
+  addLaunched(info: TaskInfo, now: number, resources?: Resources): TaskRecord {
+    const task = this.insert(info, 'STAGING', false, resources);
     task.statuses.push({ state: 'STAGING', timestamp: now });
     return task;
   }
@@ -159,8 +186,8 @@ export class TaskTable {
    * take their reported state; tasks the master had there that the agent does not report are
    * LOST. Costs O(tasks on the agent), never a scan of the table.
    */
-  reconcileAgent(agentId: string, reports: readonly TaskReport[], now: number): ReconcileResult {
-    const result: ReconcileResult = { added: 0, refreshed: 0, lost: [], skipped: [] };
+  reconcileAgent(agentId: string, reports: readonly TaskReport[], now: number, missingState: MissingTaskState = () => 'LOST'): ReconcileResult {
+    const result: ReconcileResult = { added: 0, refreshed: 0, lost: [], skipped: [], changed: [] };
     const reported = new Set<string>();
     for (const report of reports) {
       reported.add(report.task.taskId);
@@ -168,7 +195,7 @@ export class TaskTable {
     }
     const missing = [...this.tasksOnAgent(agentId)].filter((task) => !reported.has(task.id));
     for (const task of missing) {
-      const lost = this.applyMasterStatus(task, 'LOST', 'REASON_AGENT_RESTARTED', 'not reported by re-registering agent', now);
+      const lost = this.applyMasterStatus(task, missingState(task), 'REASON_AGENT_RESTARTED', 'not reported by re-registering agent', now);
       if (lost) result.lost.push(lost);
     }
     return result;
@@ -196,6 +223,7 @@ export class TaskTable {
     // marked UNREACHABLE by the master since.
     if (known.state !== status.state) {
       known.record(status, statusTimeMs(status.timestamp, now));
+      result.changed.push({ task: known, status });
       if (isTerminalState(status.state)) this.complete(known);
     } else if (status.healthy !== undefined) {
       known.healthy = status.healthy;
@@ -214,8 +242,8 @@ export class TaskTable {
     task.partial = false;
   }
 
-  private insert(info: TaskInfo, state: TaskState, partial: boolean): TaskRecord {
-    const task = new TaskRecord(info, Resources.fromJson(info.resources), state, partial);
+  private insert(info: TaskInfo, state: TaskState, partial: boolean, resources = Resources.fromJson(info.resources)): TaskRecord {
+    const task = new TaskRecord(info, resources, state, partial);
     this.live.set(task.id, task);
     bucket(this.byAgent, task.agentId).add(task);
     bucket(this.byFramework, task.frameworkId).add(task);
@@ -226,11 +254,13 @@ export class TaskTable {
     this.live.delete(task.id);
     unbucket(this.byAgent, task.agentId, task);
     unbucket(this.byFramework, task.frameworkId, task);
-    if (this.completedLimit === 0) return;
-    this.completed.set(task.id, task);
-    if (this.completed.size > this.completedLimit) {
-      this.completed.delete(this.completed.keys().next().value!);
+    if (this.completedLimit > 0) {
+      this.completed.set(task.id, task);
+      if (this.completed.size > this.completedLimit) {
+        this.completed.delete(this.completed.keys().next().value!);
+      }
     }
+    for (const listener of this.completionListeners) listener(task);
   }
 }
 

@@ -24,7 +24,7 @@ export class TaskRecord {
   latest?: LatestStatus;
   /** The last health verdict any status carried (statuses without one leave it as it was). */
   healthy?: boolean;
-  private resourcesState: Record<string, number | string>;
+  private resourcesState?: Record<string, number | string>;
 
   constructor(
     public info: TaskInfo,
@@ -36,9 +36,7 @@ export class TaskRecord {
      * made up the info; the agent's next re-registration brings the real one.
      */
     public partial = false,
-  ) {
-    this.resourcesState = parsedResources.toStateJson();
-  }
+  ) {}
 
   get resources(): Resources {
     return this.parsedResources;
@@ -46,11 +44,15 @@ export class TaskRecord {
 
   set resources(resources: Resources) {
     this.parsedResources = resources;
-    this.resourcesState = resources.toStateJson();
+    this.resourcesState = undefined;
   }
 
-  /** resources.toStateJson(), computed once: /master/state shows every task on every request. */
+  /**
+   * resources.toStateJson(), computed once, on first use: /master/state shows every task on every
+   * request, but launching 10,000s of tasks should not pay for it up front.
+   */
   resourcesStateJson(): Record<string, number | string> {
+    this.resourcesState ??= this.parsedResources.toStateJson();
     return this.resourcesState;
   }
 

@@ -60,6 +60,13 @@ export function masterOptions(overrides: Partial<MasterOptions> = {}): MasterOpt
     hostname: 'master-host',
     completedTasks: 1000,
     nats: { servers: ['nats://127.0.0.1:4222'] },
+    allocator: 'drf',
+    allocationIntervalMs: 1000,
+    offerTimeoutMs: 0,
+    weights: {},
+    quotas: {},
+    frameworkHeartbeatIntervalMs: 5000,
+    completedFrameworks: 100,
     ...overrides,
   };
 }

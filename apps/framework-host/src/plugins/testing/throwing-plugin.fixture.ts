@@ -1,0 +1,2 @@
+throw new Error('cannot find the configuration file /etc/nowhere.json');
+export {};

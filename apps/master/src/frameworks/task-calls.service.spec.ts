@@ -1,0 +1,63 @@
+import '../testing/quiet-logs';
+import { resourcesJson } from '../testing/factories';
+import { offerHarness } from '../testing/offer-harness';
+
+function setup() {
+  const h = offerHarness();
+  const a = h.addAgent(4, 1024, 'a');
+  const b = h.addAgent(4, 1024, 'b');
+  const fw = h.subscribe({ name: 'fw', roles: ['x', 'y'], capabilities: ['PARTITION_AWARE'] });
+  const other = h.subscribe({ name: 'other' }, 'c2');
+  const add = (taskId: string, frameworkId: string, agentId: string, killGracePeriodMs?: number) =>
+    h.tasks.addLaunched({ taskId, name: taskId, frameworkId, agentId, resources: resourcesJson(0.1, 8), executor: 'command', killGracePeriodMs }, h.clock.now());
+  add('t1', fw.id, a, 3000);
+  add('t2', fw.id, a);
+  add('t3', fw.id, b);
+  add('o1', other.id, a);
+  return { ...h, a, b, fw, other };
+}
+
+describe('TaskCalls', () => {
+  it('kills a task of the framework with the kill policy, else the task\'s own grace period', () => {
+    const h = setup();
+    h.calls.kill(h.fw, 't1', undefined, 500);
+    h.calls.kill(h.fw, 't2', undefined, undefined);
+    h.calls.kill(h.fw, 't1', undefined, undefined);
+    expect(h.messenger.kills).toEqual([
+      { agentId: h.a, taskId: 't1', gracePeriodMs: 500 },
+      { agentId: h.a, taskId: 't2', gracePeriodMs: undefined },
+      { agentId: h.a, taskId: 't1', gracePeriodMs: 3000 },
+    ]);
+    expect(() => h.calls.kill(h.fw, 'o1', undefined, undefined)).toThrow(/another framework/);
+  });
+
+  it('asks the agent about a task the master does not know, or says UNKNOWN without one', () => {
+    const h = setup();
+    h.calls.kill(h.fw, 'ghost', h.b, undefined);
+    expect(h.messenger.kills).toEqual([{ agentId: h.b, taskId: 'ghost', gracePeriodMs: undefined }]);
+    h.calls.kill(h.fw, 'ghost2', undefined, undefined);
+    expect(h.publisher.updatesTo(h.fw.id).map((u) => [u.taskId, u.state])).toEqual([['ghost2', 'UNKNOWN']]);
+  });
+
+  it('shuts down every task of the framework on one agent, and only those', () => {
+    const h = setup();
+    expect(h.calls.shutdown(h.fw, h.a)).toBe(2);
+    expect(h.messenger.kills.map((k) => k.taskId).sort()).toEqual(['t1', 't2']);
+  });
+
+  it('suppresses and revives per role, refusing roles the framework is not in', () => {
+    const h = setup();
+    h.calls.suppress(h.fw, ['x']);
+    expect([...h.fw.suppressedRoles]).toEqual(['x']);
+    h.cycle();
+    expect(h.publisher.offersTo(h.fw.id).every((o) => o.allocationInfo.role === 'y')).toBe(true);
+    expect(() => h.calls.revive(h.fw, ['z'])).toThrow(/not subscribed to roles z/);
+    h.calls.revive(h.fw, undefined);
+    expect(h.fw.suppressedRoles.size).toBe(0);
+  });
+
+  it('refuses MESSAGE as not supported', () => {
+    const h = setup();
+    expect(() => h.calls.message()).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }));
+  });
+});

@@ -1,0 +1,108 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConflictError, createLogger, InputError, NotSupportedError, type Clock } from '@pando/common';
+import { isTerminalState, type TaskStatus } from '@pando/protocol';
+import type { Allocator } from '../allocation';
+import { AgentMessenger } from '../agents/agent-messenger.service';
+import { AgentRegistry } from '../agents/agent-registry.service';
+import { ALLOCATOR, CLOCK } from '../master.tokens';
+import { AllocationTrigger } from '../offers/allocation-trigger';
+import { TaskTable } from '../tasks/task-table.service';
+import type { FrameworkRecord } from './framework.record';
+import { UpdateForwarder } from './update-forwarder.service';
+
+/**
+ * The scheduler calls about tasks and offer flow that need no offer book: REVIVE, SUPPRESS,
+ * KILL, SHUTDOWN, ACKNOWLEDGE, MESSAGE. The caller is already checked (subscribed, its own id).
+ */
+@Injectable()
+export class TaskCalls {
+  private readonly log = createLogger('scheduler-calls');
+
+  constructor(
+    @Inject(ALLOCATOR) private readonly allocator: Allocator,
+    private readonly trigger: AllocationTrigger,
+    private readonly tasks: TaskTable,
+    private readonly agents: AgentRegistry,
+    private readonly messenger: AgentMessenger,
+    private readonly forwarder: UpdateForwarder,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  revive(framework: FrameworkRecord, roles: readonly string[] | undefined): void {
+    this.checkRoles(framework, roles, 'REVIVE');
+    this.allocator.reviveOffers(framework.id, roles);
+    for (const role of roles ?? framework.roles) framework.suppressedRoles.delete(role);
+    this.trigger.trigger();
+  }
+
+  suppress(framework: FrameworkRecord, roles: readonly string[] | undefined): void {
+    this.checkRoles(framework, roles, 'SUPPRESS');
+    this.allocator.suppressOffers(framework.id, roles);
+    for (const role of roles ?? framework.roles) framework.suppressedRoles.add(role);
+  }
+
+  /**
+   * KILL. A live task of the framework: the kill goes to its agent (the terminal update follows).
+   * A terminal one: nothing to do. One the master does not know: the agent named is asked (it
+   * answers LOST for a task it does not run either) or, without a usable agent, the framework is
+   * told UNKNOWN (LOST when not partition-aware), as Mesos does.
+   */
+  kill(framework: FrameworkRecord, taskId: string, agentId: string | undefined, gracePeriodMs: number | undefined): void {
+    const task = this.tasks.get(taskId);
+    if (task && task.frameworkId !== framework.id) throw new ConflictError(`KILL refused: task '${taskId}' belongs to another framework`);
+    if (task) {
+      if (isTerminalState(task.state)) return;
+      this.messenger.kill(task.agentId, framework.id, taskId, gracePeriodMs ?? task.info.killGracePeriodMs);
+      this.log.info({ frameworkId: framework.id, taskId, agentId: task.agentId }, `killing task '${taskId}' on agent ${task.agentId}`);
+      return;
+    }
+    const agent = agentId === undefined ? undefined : this.agents.get(agentId);
+    if (agent?.active) {
+      this.messenger.kill(agent.id, framework.id, taskId, gracePeriodMs);
+      return;
+    }
+    const status: TaskStatus = {
+      taskId,
+      frameworkId: framework.id,
+      state: agent ? 'UNREACHABLE' : 'UNKNOWN',
+      timestamp: this.clock.now(),
+      source: 'SOURCE_MASTER',
+      reason: 'REASON_RECONCILIATION',
+      message: agent ? `cannot kill task '${taskId}': agent ${agent.id} is unreachable` : `cannot kill task '${taskId}': the master does not know it`,
+    };
+    if (agentId !== undefined) status.agentId = agentId;
+    this.forwarder.sendMasterUpdate(framework, status);
+  }
+
+  /** SHUTDOWN: kills every live task of the framework on the agent; returns how many. */
+  shutdown(framework: FrameworkRecord, agentId: string): number {
+    let count = 0;
+    for (const task of [...this.tasks.tasksOnAgent(agentId)]) {
+      if (task.frameworkId !== framework.id) continue;
+      this.messenger.kill(agentId, framework.id, task.id, task.info.killGracePeriodMs);
+      count++;
+    }
+    this.log.info({ frameworkId: framework.id, agentId, tasks: count }, `shutting down framework ${framework.id} on agent ${agentId}`);
+    return count;
+  }
+
+  acknowledge(framework: FrameworkRecord, agentId: string, taskId: string, uuid: string): void {
+    const task = this.tasks.get(taskId);
+    if (task && task.frameworkId !== framework.id) throw new ConflictError(`ACKNOWLEDGE refused: task '${taskId}' belongs to another framework`);
+    if (task && task.agentId !== agentId) throw new InputError(`ACKNOWLEDGE refused: task '${taskId}' runs on agent '${task.agentId}', not '${agentId}'`);
+    this.forwarder.acknowledge(framework.id, agentId, taskId, uuid);
+  }
+
+  message(): never {
+    throw new NotSupportedError(
+      'MESSAGE is not supported yet: the protocol has no master-to-agent subject for framework messages (it needs one in libs/protocol/src/subjects.ts and an executor driver hook)',
+    );
+  }
+
+  private checkRoles(framework: FrameworkRecord, roles: readonly string[] | undefined, call: string): void {
+    const unknown = (roles ?? []).filter((role) => !framework.roles.includes(role));
+    if (unknown.length > 0) {
+      throw new InputError(`${call} refused: framework '${framework.id}' is not subscribed to roles ${unknown.join(', ')}`, unknown.map((r) => `role '${r}' is not one of the framework's roles`));
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** Nest injection token of the parsed MarathonOptions. */
+export const MARATHON_OPTIONS = 'PANDO_MARATHON_OPTIONS';
