@@ -55,8 +55,8 @@ export class NotSupportedError extends PandoError {
 }
 
 export class UnavailableError extends PandoError {
-  constructor(message: string) {
-    super('UNAVAILABLE', message);
+  constructor(message: string, details: string[] = []) {
+    super('UNAVAILABLE', message, details);
   }
 }
 

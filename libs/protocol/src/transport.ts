@@ -87,6 +87,15 @@ function logFailure(log: Logger, subject: string, err: unknown): void {
   log.warn({ subject, code: error.code, details: error.details }, error.message);
 }
 
+/** UnavailableError details from request(): nobody serves the subject, or the answer was late. */
+export const NO_RESPONDERS = 'no-responders';
+export const TIMED_OUT = 'timeout';
+
+/** True when a request failed because nobody serves its subject (not merely a slow answer). */
+export function isNoResponders(err: unknown): boolean {
+  return err instanceof UnavailableError && err.details.includes(NO_RESPONDERS);
+}
+
 /** Publishes one message (fire and forget; reliability is the caller's protocol). */
 export function publish(nc: NatsConnection, subject: string, message: unknown): void {
   nc.publish(subject, encode(message));
@@ -109,7 +118,10 @@ export async function request<S extends z.ZodType>(
     const reply = await nc.request(subject, encode(message), { timeout: timeoutMs });
     data = reply.data;
   } catch (err) {
-    throw new UnavailableError(`no answer to ${what} on ${subject}: ${err instanceof Error ? err.message : String(err)}`);
+    // 'no-responders' (nobody serves the subject: the peer is gone) is told apart from 'timeout'
+    // (the peer may only be slow), so callers can react differently.
+    const kind = (err as { isNoResponders?: () => boolean }).isNoResponders?.() ? NO_RESPONDERS : TIMED_OUT;
+    throw new UnavailableError(`no answer to ${what} on ${subject}: ${err instanceof Error ? err.message : String(err)}`, [kind]);
   }
   const body = decode(replySchema, data, `${what} reply`) as { ok?: boolean; error?: Parameters<typeof errorFromJson>[0] };
   if (body && body.ok === false && body.error) throw errorFromJson(body.error);

@@ -122,7 +122,7 @@ export function typedError(err: unknown): PandoError {
     case 'NOT_SUPPORTED':
       return new NotSupportedError(error.message);
     case 'UNAVAILABLE':
-      return new UnavailableError(error.message);
+      return new UnavailableError(error.message, error.details);
     default:
       return error;
   }

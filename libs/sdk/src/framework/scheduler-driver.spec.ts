@@ -198,6 +198,19 @@ describe('SchedulerDriver sessions against a scripted master on a real nats-serv
     await expect(driver.suppress()).resolves.toEqual({ ok: true });
   });
 
+  it('does not take a slow answer for master loss: the call fails, the framework stays subscribed', async () => {
+    const master = await scriptedMaster();
+    const { scheduler, rec } = recordingScheduler();
+    const driver = await driverFor(scheduler);
+    await driver.start();
+
+    master.replyDelayMs = (call) => (call.type === 'SUPPRESS' ? 1500 : 0);
+    await expect(driver.suppress()).rejects.toBeInstanceOf(UnavailableError);
+    expect(rec.disconnected).toBe(0);
+    expect(driver.state).toBe('subscribed');
+    await expect(driver.revive()).resolves.toEqual({ ok: true });
+  });
+
   it('detects silence with the clock it is given: 3 heartbeat intervals', async () => {
     const master = await scriptedMaster({ heartbeatIntervalSeconds: 10, heartbeats: false });
     const clock = new FakeClock();

@@ -12,6 +12,7 @@ import {
 import {
   encode,
   frameworkInfoSchema,
+  NO_RESPONDERS,
   request,
   schedulerCallReplySchema,
   schedulerCallSchema,
@@ -199,7 +200,10 @@ export class SchedulerDriver extends SchedulerDriverCalls {
       return await this.send(build(frameworkId));
     } catch (err) {
       const error = calls.typedError(err);
-      if (error.code === 'UNAVAILABLE') this.masterLost(`${type} failed: ${error.message}`);
+      // Only "no responders" proves the master gone. A late answer under load is not: treating
+      // it as loss made a busy framework re-subscribe and reconcile everything, adding more load.
+      // A master that is really gone also stops heartbeating, which the watchdog notices.
+      if (error.code === 'UNAVAILABLE' && error.details.includes(NO_RESPONDERS)) this.masterLost(`${type} failed: ${error.message}`);
       throw error;
     }
   }

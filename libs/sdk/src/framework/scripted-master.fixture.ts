@@ -36,6 +36,8 @@ export class ScriptedMaster {
   readonly calls: SchedulerCallParsed[] = [];
   /** Return an error to refuse a call with it (sent as {ok:false, error}). */
   refuse: (call: SchedulerCallParsed) => Error | undefined = () => undefined;
+  /** Milliseconds to hold a call's reply (a busy master); 0 answers at once. */
+  replyDelayMs: (call: SchedulerCallParsed) => number = () => 0;
   /** Runs in the SUBSCRIBE handler before the reply goes out (to publish ahead of it). */
   beforeSubscribeReply: (frameworkId: string) => void = () => undefined;
   epoch: number;
@@ -64,7 +66,7 @@ export class ScriptedMaster {
 
   /** Serves calls (again) and resumes heartbeats. */
   async start(): Promise<void> {
-    this.serving ??= serveRequests(this.nc, Subjects.schedulerCall, schedulerCallSchema, 'scheduler call', (call) => this.handle(call), this.log);
+    this.serving ??= serveRequests(this.nc, Subjects.schedulerCall, schedulerCallSchema, 'scheduler call', (call) => this.answerLater(call), this.log);
     if (this.options.heartbeats !== false) {
       this.heartbeatTimer ??= setInterval(() => {
         for (const id of this.frameworks) this.publish(id, { type: 'HEARTBEAT' });
@@ -100,6 +102,11 @@ export class ScriptedMaster {
   async heartbeatRequest(frameworkId: string, timeoutMs = 1000): Promise<unknown> {
     const reply = await this.nc.request(Subjects.frameworkEvents(frameworkId), encode({ type: 'HEARTBEAT', epoch: this.epoch }), { timeout: timeoutMs });
     return decode(okReplySchema, reply.data, 'heartbeat reply');
+  }
+
+  private answerLater(call: SchedulerCallParsed): unknown {
+    const delay = this.replyDelayMs(call);
+    return delay > 0 ? new Promise((resolve) => setTimeout(() => resolve(this.handle(call)), delay)) : this.handle(call);
   }
 
   private handle(call: SchedulerCallParsed): unknown {
