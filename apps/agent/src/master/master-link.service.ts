@@ -164,7 +164,6 @@ export class MasterLink {
     this.statusUpdates.resendAll();
     // Heartbeat at once: the master offers this agent's resources only after a heartbeat that
     // follows the registration, which proves the inbox subscription is in place.
-    if (this.heartbeatTimer) this.clock.clearTimeout(this.heartbeatTimer);
     this.scheduleHeartbeat(0);
   }
 
@@ -180,6 +179,8 @@ export class MasterLink {
 
   private scheduleHeartbeat(delayMs: number): void {
     if (this.stopped) return;
+    // One heartbeat chain only: a registration may schedule one while another is in flight.
+    if (this.heartbeatTimer) this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = this.clock.setTimeout(() => void this.heartbeat(), delayMs);
     this.heartbeatTimer.unref?.();
   }
