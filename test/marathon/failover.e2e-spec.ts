@@ -20,8 +20,9 @@ describe('marathon failover', () => {
     await mc.request('POST', '/v2/apps', { id: '/slow', cmd: 'sleep 1000', cpus: 0.1, mem: 16, instances: 2, healthChecks: [check(0)] });
     const steady = await mc.waitForApp('/steady', 2);
     const before = await mc.waitForApp('/slow', 2);
-    // The new version's tasks only pass their first check after 4 s: the deployment is still going when the host dies.
-    const put = await mc.request('PUT', '/v2/apps/slow', { cmd: 'sleep 2000', healthChecks: [check(4)] });
+    // The new version's tasks only pass their first check after 15 s: the deployment is still going
+    // when the host dies, even on a loaded machine where the restart itself takes several seconds.
+    const put = await mc.request('PUT', '/v2/apps/slow', { cmd: 'sleep 2000', healthChecks: [check(15)] });
     expect(put.status).toBe(200);
     await waitFor(async () => (await mc.app('/slow')).tasks.length > 2, 'new tasks of /slow to be launched');
 
