@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resourcesJsonSchema } from '@pando/resources';
 import { attributesSchema, idSchema, labelsSchema, replySchema } from './common.schema';
-import { commandSpecSchema, taskStatusSchema } from './task.schema';
+import { taskInfoSchema, taskStatusSchema } from './task.schema';
 
 /**
  * The framework side of the protocol, modelled on Apache Mesos's v1 scheduler API.
@@ -37,20 +37,8 @@ export const frameworkInfoSchema = z.object({
 export type FrameworkInfo = z.infer<typeof frameworkInfoSchema>;
 export type FrameworkInfoInput = z.input<typeof frameworkInfoSchema>;
 
-/** A task as a framework describes it in LAUNCH (the master adds frameworkId). */
-export const taskSpecSchema = z.object({
-  taskId: idSchema,
-  name: z.string().min(1).max(512),
-  agentId: idSchema,
-  resources: resourcesJsonSchema,
-  executor: z.string().min(1).max(64).default('command'),
-  command: commandSpecSchema.optional(),
-  container: z.record(z.string(), z.unknown()).optional(),
-  healthCheck: z.record(z.string(), z.unknown()).optional(),
-  killGracePeriodMs: z.number().int().min(0).max(3_600_000).optional(),
-  labels: labelsSchema.optional(),
-  data: z.string().max(1_048_576).optional(),
-});
+/** A task as a framework describes it in LAUNCH: a TaskInfo without frameworkId (the master adds it). */
+export const taskSpecSchema = taskInfoSchema.omit({ frameworkId: true });
 export type TaskSpec = z.input<typeof taskSpecSchema>;
 
 export const filtersSchema = z.object({ refuseSeconds: z.number().min(0).max(365 * 24 * 3600).default(5) });
