@@ -141,11 +141,18 @@ export const jobSchema = z.looseObject({
   highPriority: z.boolean().optional(),
   uris: z.array(z.string()).optional(),
   fetch: z.array(z.looseObject({ uri: z.string().min(1) })).optional(),
-  executor: z.string().optional(),
+  /**
+   * Chronos named a custom Mesos executor here. In Pando it names the agent's executor plugin the
+   * task runs with (`command` when empty or absent, `docker` for a container job); anything else
+   * (a path, a command line) is refused rather than silently ignored.
+   */
+  executor: problem((v) => (v === '' || /^[a-z][a-z0-9-]{0,63}$/.test(v) ? undefined : `'${v}' must be empty or the id of an executor plugin (like 'command' or 'docker')`)).optional(),
   executorFlags: z.string().optional(),
   taskInfoData: z.string().optional(),
   runAsUser: z.string().optional(),
   dataProcessingJobType: z.boolean().optional(),
+  /** Pando's addition: labels put on every task of the job (executors and tools read them). */
+  labels: z.record(z.string().min(1).max(256), z.string().max(4096)).optional(),
 });
 
 /** A validated job, Chronos field names, defaults applied, unknown fields kept. Plain JSON. */

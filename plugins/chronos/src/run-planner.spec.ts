@@ -1,7 +1,7 @@
 import { FakeClock } from '@pando/testing';
 import { parseSchedule } from './job-schedule';
 import { epsilonMsOf, parseJob, type Job } from './job.schema';
-import { attemptTaskId, manualRunId, MAX_COUNTED_SKIPS, parseRunId, planRuns, runId, type SkipReason } from './run-planner';
+import { attemptTaskId, manualRunId, MAX_TASK_ID_LENGTH, parseAttemptTaskId, MAX_COUNTED_SKIPS, parseRunId, planRuns, runId, type CatchUp, type SkipReason } from './run-planner';
 
 const at = (text: string) => Date.parse(text);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -29,6 +29,7 @@ class LoopScheduler {
     private readonly job: Job,
     private readonly createdAtMs: number,
     private readonly store: Store,
+    private readonly catchUp?: CatchUp,
   ) {}
 
   start(): this {
@@ -48,6 +49,7 @@ class LoopScheduler {
       handledThroughMs: this.store.handledThroughMs,
       createdAtMs: this.createdAtMs,
       disabled: this.job.disabled,
+      catchUp: this.catchUp,
     });
     // Persist first, launch second: a crash in between leaves a recorded run, never a double.
     this.store.handledThroughMs = plan.handledThroughMs;
@@ -130,12 +132,24 @@ describe('planRuns with a fake clock', () => {
     expect(restarted.launched).toEqual(['2026-01-01T10:04:00.000Z']);
   });
 
-  it('catches up with one run, not a burst, when several missed runs are within epsilon', () => {
+  it('starts every missed run within epsilon late, oldest first (Chronos), and records none as skipped', () => {
     const store = emptyStore();
     const created = clock.now();
-    new LoopScheduler(clock, cronJob('PT5M'), created, store).start().stop();
+    new LoopScheduler(clock, cronJob('PT150S'), created, store).start().stop();
     clock.set(at('2026-01-01T10:03:30Z'));
-    const restarted = new LoopScheduler(clock, cronJob('PT5M'), created, store).start();
+    const restarted = new LoopScheduler(clock, cronJob('PT150S'), created, store).start();
+    expect(restarted.launched).toEqual(['2026-01-01T10:01:00.000Z', '2026-01-01T10:02:00.000Z', '2026-01-01T10:03:00.000Z']);
+    expect(store.skipped).toEqual([]);
+    clock.advance(31 * SECOND);
+    expect(restarted.launched.slice(3)).toEqual(['2026-01-01T10:04:00.000Z']);
+  });
+
+  it("with catchUp 'latest', catches up with one run, not a burst, when several missed runs are within epsilon", () => {
+    const store = emptyStore();
+    const created = clock.now();
+    new LoopScheduler(clock, cronJob('PT5M'), created, store, 'latest').start().stop();
+    clock.set(at('2026-01-01T10:03:30Z'));
+    const restarted = new LoopScheduler(clock, cronJob('PT5M'), created, store, 'latest').start();
     expect(restarted.launched).toEqual(['2026-01-01T10:03:00.000Z']);
     expect(store.skipped).toEqual([
       { instant: '2026-01-01T10:01:00.000Z', reason: 'superseded' },
@@ -236,7 +250,23 @@ describe('run ids', () => {
     const manual = manualRunId('job-x', 1_000);
     expect(manual).not.toBe(runId('job-x', 1_000));
     expect(parseRunId(manual)).toEqual({ jobName: 'job-x', instantMs: 1_000, manual: true });
-    expect(attemptTaskId(runId('job-x', 1_000), 2)).toBe(`${runId('job-x', 1_000)}.2`);
+    expect(attemptTaskId(runId('job-x', 1_000), 2)).toBe(`${runId('job-x', 1_000)}:2`);
+    expect(parseAttemptTaskId(attemptTaskId(runId('job-x', 1_000), 2))).toEqual({ runId: runId('job-x', 1_000), attempt: 2 });
     expect(() => parseRunId('nonsense')).toThrow("'nonsense' is not a run id");
+  });
+});
+
+describe('attempt task ids', () => {
+  it('are subject-safe task ids, also for the longest job names', () => {
+    const long = 'x'.repeat(200);
+    const a = attemptTaskId(runId(long, 1_700_000_000_000), 3);
+    const b = attemptTaskId(runId(`${'x'.repeat(199)}y`, 1_700_000_000_000), 3);
+    for (const id of [a, b]) {
+      expect(id.length).toBeLessThanOrEqual(MAX_TASK_ID_LENGTH);
+      expect(id).toMatch(/^[A-Za-z0-9_\-:]+$/);
+    }
+    expect(a).not.toBe(b);
+    expect(a).toBe(attemptTaskId(runId(long, 1_700_000_000_000), 3));
+    expect(a.endsWith(':3')).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { jobKey, jobNameFromKey } from './job-name';
 import { latestInstantsBetween, type Schedule } from './schedule';
 
@@ -7,10 +8,10 @@ import { latestInstantsBetween, type Schedule } from './schedule';
  *   caller) are considered, and the caller persists the returned `handledThroughMs` together
  *   with the run record (id from `runId`) before launching anything, so a failover re-plans from
  *   there and finds nothing to launch twice;
- * - an instant at most `epsilon` old (now - epsilon <= instant <= now) may still start;
- * - of the instants within epsilon only the latest runs; earlier ones are skipped as
- *   `superseded`, so that a scheduler that fell behind (a pause, a failover) catches up with one
- *   run, not a burst of back-to-back runs of the same job;
+ * - an instant at most `epsilon` old (now - epsilon <= instant <= now) may still start: with
+ *   `catchUp: 'all'` (the default, Chronos's rule) every such instant starts late, oldest first;
+ *   with `catchUp: 'latest'` (Kubernetes CronJob's) only the latest runs and earlier ones are
+ *   skipped as `superseded`, so a scheduler that fell behind catches up with one run;
  * - instants older than epsilon are skipped as `missed`: never run late, never silently dropped;
  * - instants before the job existed (`createdAtMs`) are not the job's to miss: they are ignored,
  *   except that one within epsilon still runs (Chronos: a start just in the past runs now);
@@ -29,7 +30,11 @@ export interface PlanInput {
   readonly disabled?: boolean;
   /** How many skipped instants to list (the most recent); the count covers all. Default 100. */
   readonly maxListedSkips?: number;
+  /** Missed instants within epsilon: `all` start late (default), or only the `latest`. */
+  readonly catchUp?: CatchUp;
 }
+
+export type CatchUp = 'all' | 'latest';
 
 export type SkipReason = 'missed' | 'superseded';
 
@@ -39,7 +44,7 @@ export interface PlannedSkip {
 }
 
 export interface RunPlan {
-  /** Instants to run now: none or one. */
+  /** Instants to run now, oldest first: with `catchUp: 'latest'` none or one. */
   readonly due: number[];
   /** Skipped instants to record in the job's history, oldest first (the most recent ones only). */
   readonly skipped: PlannedSkip[];
@@ -65,16 +70,19 @@ export function planRuns(input: PlanInput): RunPlan {
 
   const nextRunMs = schedule.next(nowMs);
   const windowAfter = Math.max(floor, nowMs - epsilonMs - 1);
-  const due = fresh && latest > windowAfter ? [latest] : [];
+  const limit = input.maxListedSkips ?? DEFAULT_LISTED_SKIPS;
+  const latestDue = fresh && latest > windowAfter ? latest : undefined;
+  // Instants before creation are ignored, except the latest when it is within epsilon.
+  const catchingUp = input.catchUp !== 'latest' && latestDue !== undefined && latestDue >= createdAtMs;
+  const due = catchingUp ? latestInstantsBetween(schedule, Math.max(windowAfter, createdAtMs - 1), latestDue, limit) : latestDue === undefined ? [] : [latestDue];
 
-  // Earlier instants inside the window lose to the latest one; before creation they are ignored.
+  // Earlier instants inside the window lose to the oldest one that runs; before creation they are ignored.
   const supersededAfter = Math.max(windowAfter, createdAtMs - 1);
   const supersededUntil = due.length > 0 ? due[0]! - 1 : undefined;
   // Instants older than the window are missed, counting from creation or the last handled one.
   const missedAfter = Math.max(floor, createdAtMs - 1);
   const missedUntil = nowMs - epsilonMs - 1;
 
-  const limit = input.maxListedSkips ?? DEFAULT_LISTED_SKIPS;
   const superseded = supersededUntil === undefined ? [] : latestInstantsBetween(schedule, supersededAfter, supersededUntil, limit);
   const missed = latestInstantsBetween(schedule, missedAfter, missedUntil, limit - superseded.length);
   const supersededCount = supersededUntil === undefined ? 0 : countRange(schedule, supersededAfter, supersededUntil);
@@ -107,9 +115,29 @@ export function manualRunId(jobName: string, requestedAtMs: number): string {
   return `${jobKey(jobName)}-m${requestedAtMs}`;
 }
 
-/** The task of one attempt of a run: attempt 0 is the first try, 1 the first retry. */
+/** Task ids travel in NATS subjects: at most this long, letters, digits, `_`, `-` and `:`. */
+export const MAX_TASK_ID_LENGTH = 200;
+
+/**
+ * The task of one attempt of a run: attempt 0 is the first try, 1 the first retry. Deterministic,
+ * so that the master refuses a second launch of the same attempt (a duplicate task id) even when
+ * two schedulers race. `:` separates the attempt because task ids may not contain `.` (they are
+ * NATS subject tokens). A run id too long for a task id (a job name near 200 characters) keeps
+ * its first characters and gets a hash of the whole, so the id stays unique and deterministic.
+ */
 export function attemptTaskId(run: string, attempt: number): string {
-  return `${run}.${attempt}`;
+  if (!Number.isInteger(attempt) || attempt < 0) throw new Error(`attempt ${attempt} must be a non-negative integer`);
+  const suffix = `:${attempt}`;
+  if (run.length + suffix.length <= MAX_TASK_ID_LENGTH) return `${run}${suffix}`;
+  const hash = createHash('sha256').update(run).digest('base64url').slice(0, 22);
+  return `${run.slice(0, MAX_TASK_ID_LENGTH - suffix.length - hash.length - 2)}-h${hash}${suffix}`;
+}
+
+/** The run and attempt of a task id made by `attemptTaskId` (undefined for other task ids). */
+export function parseAttemptTaskId(taskId: string): { runId: string; attempt: number } | undefined {
+  const match = /^(.+):(\d+)$/.exec(taskId);
+  if (!match) return undefined;
+  return { runId: match[1]!, attempt: Number(match[2]) };
 }
 
 export interface RunIdParts {
