@@ -165,6 +165,7 @@ js() {
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  local failed_in=$PHASE
   [ "$PHASE" = setup ] || end_phase
   if [ $status -ne 0 ] && [ -n "${COMPOSE_UP:-}" ]; then
     say "diagnostics: compose ps and the last log lines of each service"
@@ -173,7 +174,8 @@ cleanup() {
   fi
   local down_started=$SECONDS
   say "cleaning up: down -v, the agents' task containers, extra containers"
-  if [ ${#COMPOSE[@]} -gt 0 ]; then
+  # Only once `up` was tried (before it, nothing of this run exists; the up phase removes leftovers).
+  if [ -n "${COMPOSE_UP:-}" ]; then
     timeout 180 "${COMPOSE[@]}" -p "$PROJECT" --project-directory "$ROOT" -f "$ROOT/docker-compose.yml" --profile ha down -v --remove-orphans --timeout 5 >"$WORK/down.log" 2>&1 ||
       timeout 180 "${COMPOSE[@]}" -p "$PROJECT" --project-directory "$ROOT" -f "$ROOT/docker-compose.yml" down -v --remove-orphans --timeout 5 >>"$WORK/down.log" 2>&1 ||
       { cat "$WORK/down.log" >&2; }
@@ -187,12 +189,14 @@ cleanup() {
   if [ ${#ids[@]} -gt 0 ]; then docker rm -f "${ids[@]}" >/dev/null 2>&1 || true; fi
   TIMINGS+=("down $((SECONDS - down_started)) s")
   rm -rf "$WORK"
-  [ $status -ne 0 ] && [ $N_FAILED -eq 0 ] && record FAILED "$PHASE" "interrupted or an unexpected error (exit $status)"
+  if [ $status -ne 0 ] && [ $N_FAILED -eq 0 ]; then
+    record FAILED "$failed_in" "$([ $status -ge 128 ] && echo "interrupted by signal $((status - 128))" || echo "an unexpected error") (exit $status)"
+  fi
   say "summary (PANDO_COMPOSE_HA=$HA, ${COMPOSE[*]}):"
   local line
   for line in "${RESULTS[@]}"; do printf '    %s\n' "$line" >&2; done
   printf '    timings: %s; total %d s\n' "$(IFS=,; echo "${TIMINGS[*]}" | sed 's/,/, /g')" "$((SECONDS - T0))" >&2
-  [ $N_FAILED -gt 0 ] && status=1
+  if [ $N_FAILED -gt 0 ] && [ $status -eq 0 ]; then status=1; fi
   if [ $status -eq 0 ]; then say "PASSED in $((SECONDS - T0)) s"; else say "FAILED (exit $status) after $((SECONDS - T0)) s"; fi
   echo "compose-smoke: $N_PASSED passed, $N_FAILED failed, $N_SKIPPED skipped"
   exit $status
