@@ -4,6 +4,9 @@
 # published port without naming the variable ("services.master-1.ports contains an invalid
 # type"); the Pando processes name their own variables (PANDO_*) when they start.
 #   bash deploy/check-env.sh [env file]        exit 0: fine; 1: every problem listed on stderr
+# The checks: every published port (MASTER_PORT, ..., AGENT_2_PORT) a number from 1 to 65535 and
+# distinct; PUBLISH_ADDRESS an address; PANDO_LOG_LEVEL a level; PANDO_KV_REPLICAS 1 or 3;
+# PANDO_PLUGINS and PANDO_AGENT_EXECUTORS not empty; the agents' port ranges disjoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ENV_FILE=${1:-.env}
@@ -17,14 +20,19 @@ if [ -f "$ENV_FILE" ]; then
     value[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
   done <"$ENV_FILE"
 fi
-get() { if [ -n "${!1+x}" ]; then printf '%s' "${!1}"; else printf '%s' "${value[$1]:-$2}"; fi; }
+# get <variable> <default>: as compose's ${VAR:-default} reads it (the shell over the file; empty: the default).
+get() {
+  local v
+  if [ -n "${!1+x}" ]; then v=${!1}; else v=${value[$1]:-}; fi
+  printf '%s' "${v:-$2}"
+}
 
 problems=()
 declare -A port_owner
 check_port() { # check_port <variable> <default>
   local v
   v=$(get "$1" "$2")
-  if ! [[ "$v" =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ] || [ "$v" -gt 65535 ]; then
+  if ! [[ "$v" =~ ^[0-9]{1,5}$ ]] || ((10#$v < 1 || 10#$v > 65535)); then
     problems+=("$1='$v': expected a port from 1 to 65535")
   elif [ -n "${port_owner[$v]:-}" ]; then
     problems+=("$1='$v': the same host port as ${port_owner[$v]}")
@@ -45,8 +53,11 @@ check_port AGENT_2_PORT 5052
 case "$(get PUBLISH_ADDRESS 0.0.0.0)" in
   *[!0-9a-fA-F.:]* | '') problems+=("PUBLISH_ADDRESS='$(get PUBLISH_ADDRESS 0.0.0.0)': expected an IP address of this host") ;;
 esac
-case "$(get PANDO_LOG_LEVEL info)" in
-  trace | debug | info | warn | error | fatal | silent) ;;
+# As the processes read it (libs/common logger): any case, empty means info.
+level=$(get PANDO_LOG_LEVEL info)
+level=${level,,}
+case "${level// /}" in
+  '' | trace | debug | info | warn | error | fatal | silent) ;;
   *) problems+=("PANDO_LOG_LEVEL='$(get PANDO_LOG_LEVEL info)': expected trace, debug, info, warn, error, fatal or silent") ;;
 esac
 case "$(get PANDO_KV_REPLICAS 3)" in
@@ -62,6 +73,13 @@ read -r a1 b1 <<<"$(ranges "$(get AGENT_1_RESOURCES 'ports:[31000-31499]')")" ||
 read -r a2 b2 <<<"$(ranges "$(get AGENT_2_RESOURCES 'ports:[31500-31999]')")" || true
 if [ -n "${a1:-}" ] && [ -n "${a2:-}" ] && [ "$a1" -le "$b2" ] && [ "$a2" -le "$b1" ]; then
   problems+=("AGENT_1_RESOURCES and AGENT_2_RESOURCES: the port ranges [$a1-$b1] and [$a2-$b2] overlap (both agents publish on this host)")
+fi
+
+# Not an error (the agents then run without the docker executor and say so), but worth a word:
+# the engine would also create a directory where the socket should be.
+socket=$(get DOCKER_SOCKET /var/run/docker.sock)
+if [ ! -S "$socket" ]; then
+  printf 'check-env: warning: DOCKER_SOCKET=%s is not a socket on this host: the agents will run without the docker executor\n' "$socket" >&2
 fi
 
 if [ ${#problems[@]} -gt 0 ]; then

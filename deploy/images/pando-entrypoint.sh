@@ -21,15 +21,8 @@ Options come after the role, or as environment variables; `pando <role> --help` 
 USAGE
 }
 
-# pino throws a stack trace for an unknown level, naming neither the variable nor the choices.
-case "${PANDO_LOG_LEVEL:-info}" in
-  trace | debug | info | warn | error | fatal | silent) ;;
-  *)
-    echo "pando: PANDO_LOG_LEVEL = '${PANDO_LOG_LEVEL}': expected trace, debug, info, warn, error, fatal or silent" >&2
-    exit 64
-    ;;
-esac
-
+# Options, PANDO_LOG_LEVEL included, are checked by the processes themselves: a bad value stops
+# the process with exit status 1 and a message naming the variable.
 role=${1:-}
 case "$role" in
   master | agent | framework-host | cli)

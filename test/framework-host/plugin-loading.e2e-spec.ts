@@ -28,11 +28,11 @@ describe('framework host: loading plugins', () => {
     const throwing = './dist/apps/framework-host/src/plugins/testing/throwing-plugin.fixture.js';
     const { code, output } = await refusedStart(['no-such-plugin', './dist/nowhere.js', newer, throwing, './examples/run-once-per-agent'], ['--plugin-ports', 'ghost=1']);
     expect(code).toBe(1);
-    expect(output).toContain("unknown plugin 'no-such-plugin': it is not a bundled plugin (marathon, chronos)");
-    expect(output).toContain(`plugin './dist/nowhere.js': no such file or module (looked for ${join(repoRoot(), 'dist/nowhere.js')})`);
+    expect(output).toContain("unknown plugin 'no-such-plugin' in --plugins / PANDO_PLUGINS: it is not a bundled plugin (marathon, chronos)");
+    expect(output).toContain(`plugin './dist/nowhere.js' in --plugins / PANDO_PLUGINS: no such file or module (looked for ${join(repoRoot(), 'dist/nowhere.js')})`);
     expect(output).toContain(`plugin '${newer}' cannot be used: framework plugin 'fixture-newer' was built for apiVersion 2, but this Pando supports apiVersion 1`);
     expect(output).toMatch(/plugin '.*throwing-plugin.fixture.js' failed to load from .*: cannot find the configuration file \/etc\/nowhere.json/);
-    expect(output).toContain("--plugin-ports names 'ghost', which is not a loaded plugin");
+    expect(output).toContain("--plugin-ports / PANDO_PLUGIN_PORTS names 'ghost', which is not a loaded plugin");
     expect(output).not.toContain('started worker');
   });
 

@@ -156,6 +156,7 @@ describe('agent with NATS', () => {
       used_resources: { cpus: 0.5, mem: 0, disk: 0, gpus: 0 },
       attributes: { rack: 'r1', level: 3 },
       executors: ['command'],
+      unavailable_executors: [],
       master: { registered: true, epoch: 1, masterId: 'fake-master' },
       tasks: [
         {

@@ -45,6 +45,14 @@ export class ExecutorCatalog implements OnModuleInit {
     return [...this.entries].filter(([, e]) => e.available).map(([id]) => id);
   }
 
+  /**
+   * The executors enabled with --executors whose probe failed, with why (e.g. no Docker engine
+   * behind the socket). The agent runs without them, and its /state says so.
+   */
+  unavailable(): Array<{ id: string; reason: string }> {
+    return [...this.entries].filter(([, e]) => !e.available).map(([id, e]) => ({ id, reason: e.message ?? 'probe failed' }));
+  }
+
   /** The executor for a task, or a problem saying why there is none. */
   lookup(id: string): { executor: Executor } | { problem: string } {
     const entry = this.entries.get(id);

@@ -30,7 +30,10 @@ export interface AgentStateJson {
   resources: StateResources;
   used_resources: StateResources;
   attributes: Record<string, string | number>;
+  /** The executors that can run tasks here (the ones advertised to the master). */
   executors: string[];
+  /** Enabled executors that cannot run tasks here, and why (a Docker engine that does not answer). */
+  unavailable_executors: Array<{ id: string; reason: string }>;
   master: { registered: boolean; epoch: number | null; masterId: string | null };
   tasks: StateTaskJson[];
   completed_tasks: StateTaskJson[];
@@ -62,6 +65,7 @@ export class StateController {
       used_resources: this.tasks.usedResources().toStateJson(),
       attributes: this.config.attributes,
       executors: this.executors.availableIds(),
+      unavailable_executors: this.executors.unavailable(),
       master: { registered: view.registered, epoch: view.epoch ?? null, masterId: view.masterId ?? null },
       tasks: snapshot.tasks.flatMap((r) => (r.task ? [stateTask(r.task, r.latest?.state ?? 'STAGING', r.sandboxDir, r.executor, r.latest?.healthy)] : [])),
       completed_tasks: snapshot.completed.map((c) => stateTask(c.task, c.status.state, c.sandboxDir, c.executor)),

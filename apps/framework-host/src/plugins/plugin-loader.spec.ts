@@ -30,11 +30,11 @@ describe('plugin loader', () => {
     expect(loaded.source).toEqual({ kind: 'module', path: join(fixtures, 'good-plugin.fixture.ts') });
   });
 
-  it('refuses an unknown plugin, naming it and the bundled ones', async () => {
+  it('refuses an unknown plugin, naming it, the flag and variable it came from, and the bundled ones', async () => {
     expect(await problemsOf(['no-such-plugin'])).toEqual([
-      expect.stringMatching(/^unknown plugin 'no-such-plugin': it is not a bundled plugin \(marathon, chronos, fixture-good\), and no package of that name is installed/),
+      expect.stringMatching(/^unknown plugin 'no-such-plugin' in --plugins \/ PANDO_PLUGINS: it is not a bundled plugin \(marathon, chronos, fixture-good\), and no package of that name is installed/),
     ]);
-    expect(await problemsOf(['./missing'])).toEqual([`plugin './missing': no such file or module (looked for ${join(cwd, 'missing')})`]);
+    expect(await problemsOf(['./missing'])).toEqual([`plugin './missing' in --plugins / PANDO_PLUGINS: no such file or module (looked for ${join(cwd, 'missing')})`]);
   });
 
   it('says a bundled plugin without a definition is not available in this build', async () => {
@@ -74,9 +74,9 @@ describe('plugin loader', () => {
     expect(problems).toEqual([
       "plugin './two-plugins.fixture' exports 2 framework plugins ('fixture-good', 'fixture-second'): a module must export exactly one",
       "plugin id 'fixture-good' is loaded twice ('./good-plugin.fixture' and 'fixture-good')",
-      "plugins 'fixture-good' and 'fixture-other' both listen on port 9000: set --plugin-ports",
-      "--plugin-ports names 'nope', which is not a loaded plugin",
-      "--plugin-opts names 'other', which is not a loaded plugin",
+      "plugins 'fixture-good' and 'fixture-other' both listen on port 9000: set --plugin-ports / PANDO_PLUGIN_PORTS",
+      "--plugin-ports / PANDO_PLUGIN_PORTS names 'nope', which is not a loaded plugin",
+      "--plugin-opts / PANDO_PLUGIN_OPTS names 'other', which is not a loaded plugin",
     ]);
   });
 

@@ -22,6 +22,12 @@ export interface PluginLoaderSettings {
   catalog?: Readonly<Record<string, BundledPluginLoader>>;
 }
 
+// How the operator names each setting in messages: the flag and its variable (docker-compose sets
+// the variables), as readOptions does for a bad value.
+const PLUGINS_OPTION = '--plugins / PANDO_PLUGINS';
+const PLUGIN_PORTS_OPTION = '--plugin-ports / PANDO_PLUGIN_PORTS';
+const PLUGIN_OPTS_OPTION = '--plugin-opts / PANDO_PLUGIN_OPTS';
+
 /** Resolves a --plugins entry to a source without loading it; an InputError when nothing matches. */
 export function resolvePluginSource(spec: string, settings: PluginLoaderSettings): PluginSource {
   const catalog = settings.catalog ?? BUNDLED_FRAMEWORK_PLUGINS;
@@ -31,7 +37,7 @@ export function resolvePluginSource(spec: string, settings: PluginLoaderSettings
     try {
       return { kind: 'module', path: require.resolve(absolute) };
     } catch {
-      throw new InputError(`plugin '${spec}': no such file or module (looked for ${absolute})`);
+      throw new InputError(`plugin '${spec}' in ${PLUGINS_OPTION}: no such file or module (looked for ${absolute})`);
     }
   }
   try {
@@ -43,7 +49,7 @@ export function resolvePluginSource(spec: string, settings: PluginLoaderSettings
     return { kind: 'module', path: require.resolve(spec) };
   } catch {
     const bundled = Object.keys(catalog).join(', ') || 'none';
-    throw new InputError(`unknown plugin '${spec}': it is not a bundled plugin (${bundled}), and no package of that name is installed (looked from ${settings.cwd}); name a file with a path starting with ./ or /`);
+    throw new InputError(`unknown plugin '${spec}' in ${PLUGINS_OPTION}: it is not a bundled plugin (${bundled}), and no package of that name is installed (looked from ${settings.cwd}); name a file with a path starting with ./ or /`);
   }
 }
 
@@ -93,7 +99,7 @@ export async function loadPlugins(
 ): Promise<LoadedPlugin[]> {
   const problems: string[] = [];
   const loaded: LoadedPlugin[] = [];
-  if (specs.length === 0) problems.push('no plugins to run: name some with --plugins / PANDO_PLUGINS');
+  if (specs.length === 0) problems.push(`no plugins to run: name some with ${PLUGINS_OPTION}`);
   for (const spec of specs) {
     try {
       loaded.push(await loadPlugin(spec, settings));
@@ -142,12 +148,12 @@ function crossCheck(loaded: LoadedPlugin[], pluginPorts: Record<string, number>,
     const port = pluginPort(entry.plugin, pluginPorts);
     const clash = byPort.get(port);
     // Port 0 (any free port) never clashes.
-    if (port !== 0 && clash) problems.push(`plugins '${clash}' and '${id}' both listen on port ${port}: set --plugin-ports`);
+    if (port !== 0 && clash) problems.push(`plugins '${clash}' and '${id}' both listen on port ${port}: set ${PLUGIN_PORTS_OPTION}`);
     byPort.set(port, id);
   }
   if (loaded.length > 0 || Object.keys(pluginPorts).length > 0) {
-    for (const id of Object.keys(pluginPorts)) if (!byId.has(id)) problems.push(`--plugin-ports names '${id}', which is not a loaded plugin`);
-    for (const id of Object.keys(pluginOptions)) if (!byId.has(id)) problems.push(`--plugin-opts names '${id}', which is not a loaded plugin`);
+    for (const id of Object.keys(pluginPorts)) if (!byId.has(id)) problems.push(`${PLUGIN_PORTS_OPTION} names '${id}', which is not a loaded plugin`);
+    for (const id of Object.keys(pluginOptions)) if (!byId.has(id)) problems.push(`${PLUGIN_OPTS_OPTION} names '${id}', which is not a loaded plugin`);
   }
   return problems;
 }
