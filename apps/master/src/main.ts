@@ -43,7 +43,7 @@ function exitOnSignals(app: INestApplication): void {
 
 async function main(): Promise<void> {
   const options = optionsOrExit(process.argv.slice(2));
-  const app = await NestFactory.create(MasterModule.forRoot({ options }), { logger: false });
+  const app = await NestFactory.create(MasterModule.forRoot({ options, leaseInWorker: true }), { logger: false });
   exitOnSignals(app);
   await app.listen(options.http.port, options.http.host);
   const identity = app.get(MasterIdentity);

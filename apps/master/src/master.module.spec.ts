@@ -23,6 +23,7 @@ describe('master (NATS + HTTP)', () => {
   let http: string;
   let hello: Promise<MasterHello>;
   let epoch: number;
+  const exits: string[] = [];
 
   const ask = async (subject: string, body: unknown): Promise<any> => {
     const data = typeof body === 'string' ? encoder.encode(body) : encoder.encode(JSON.stringify(body));
@@ -46,12 +47,15 @@ describe('master (NATS + HTTP)', () => {
     await nc.flush();
     clock = new FakeClock();
     const options = masterOptions({ nats: { servers: [server.url] }, heartbeatIntervalMs: 1000, maxMissedHeartbeats: 4 });
-    app = await NestFactory.create(MasterModule.forRoot({ options, clock }), { logger: false });
+    app = await NestFactory.create(MasterModule.forRoot({ options, clock, exit: (code, reason) => exits.push(`${code}: ${reason}`) }), { logger: false });
     await app.listen(0, '127.0.0.1');
     const port = (app.getHttpServer().address() as AddressInfo).port;
-    app.get(MasterIdentity).setHttpPort(port);
     http = `http://127.0.0.1:${port}`;
-    epoch = clock.now();
+    // A lone master wins the lease at once; its epoch is the lease's revision.
+    const identity = app.get(MasterIdentity);
+    for (let i = 0; i < 200 && !identity.leader; i++) await new Promise((r) => setTimeout(r, 10));
+    await hello;
+    epoch = identity.epoch;
   });
 
   afterAll(async () => {
@@ -60,9 +64,21 @@ describe('master (NATS + HTTP)', () => {
     await server?.stop();
   });
 
-  it('says hello to agents when it starts and reports health', async () => {
+  it('wins the lease, says hello to agents and reports health', async () => {
+    expect(epoch).toBeGreaterThan(0);
     expect(await hello).toEqual({ epoch, masterId: 'master-1' });
-    expect(await (await fetch(`${http}/health`)).json()).toEqual({ status: 'ok', masterId: 'master-1', epoch, leader: true });
+    expect(await (await fetch(`${http}/health`)).json()).toEqual({
+      status: 'ok',
+      masterId: 'master-1',
+      epoch,
+      leader: true,
+      leaderId: 'master-1',
+      leaderUrl: http,
+      recovery: 'done',
+      agents: { active: 0, unreachable: 0, recovered: 0 },
+    });
+    expect((await state()).leader_info).toMatchObject({ id: 'master-1', hostname: 'master-host' });
+    expect(exits).toEqual([]);
   });
 
   it('answers malformed and refused registrations with typed errors and changes nothing', async () => {

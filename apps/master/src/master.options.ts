@@ -34,7 +34,29 @@ export interface MasterOptions {
   frameworkHeartbeatIntervalMs: number;
   /** Removed frameworks remembered for /master/state (oldest dropped first). */
   completedFrameworks: number;
+  /** Replicas of the KV bucket holding the leader lease and the registry (1, 3 or 5). */
+  kvReplicas: number;
+  /** The KV bucket holding the leader lease and the registry. */
+  registryBucket: string;
+  /** Leader lease time-to-live: renewed every third of it; a standby takes over after this much silence. */
+  leaseTtlMs: number;
+  /** Share (0..1) of the agents in the registry that must re-register before a new leader makes offers. */
+  recoveryAgentShare: number;
+  /** ...or this long after it started leading, whichever comes first. */
+  recoveryTimeoutMs: number;
+  /** A leader whose main thread has not run for this long is wedged and ends (its lease runs in a worker). */
+  leaderStallLimitMs: number;
+  /** Host name or address other masters and clients reach this master's HTTP at (the leader URL). */
+  advertiseHost: string;
+  /** How a standby answers HTTP other than /health: proxy GET/HEAD to the leader (others: 307), or 307 everything. */
+  standbyHttp: StandbyHttpMode;
 }
+
+export const STANDBY_HTTP_MODES = ['proxy', 'redirect'] as const;
+export type StandbyHttpMode = (typeof STANDBY_HTTP_MODES)[number];
+
+/** The KV bucket of the leader lease and the registry, unless --registry-bucket says otherwise. */
+export const DEFAULT_REGISTRY_BUCKET = 'pando-master-registry';
 
 const masterId = (raw: string): string => {
   if (!isSubjectSafeId(raw)) throw new Error('expected letters, digits, "_", "-" or ":" (at most 200)');
@@ -138,18 +160,87 @@ export const masterOptionSpecs = {
     default: 100,
     parse: parsers.int(0, 100_000),
   } as OptionSpec<number>,
+  kvReplicas: {
+    flag: 'kv-replicas',
+    env: 'PANDO_KV_REPLICAS',
+    description: 'replicas of the KV bucket this master creates (leader lease, registry): 1, 3 or 5',
+    default: 1,
+    parse: (raw: string) => {
+      const n = parsers.int(1, 5)(raw);
+      if (![1, 3, 5].includes(n)) throw new Error('expected 1, 3 or 5');
+      return n;
+    },
+  } as OptionSpec<number>,
+  registryBucket: {
+    flag: 'registry-bucket',
+    env: 'PANDO_MASTER_REGISTRY_BUCKET',
+    description: 'KV bucket of the leader lease and the registry (masters of one cluster share it)',
+    default: DEFAULT_REGISTRY_BUCKET,
+    parse: (raw: string) => {
+      if (!/^[-_a-zA-Z0-9]{1,64}$/.test(raw)) throw new Error('expected letters, digits, "-" or "_" (at most 64)');
+      return raw;
+    },
+  } as OptionSpec<string>,
+  leaseTtlMs: {
+    flag: 'lease-ttl-ms',
+    env: 'PANDO_MASTER_LEASE_TTL_MS',
+    description: 'leader lease time-to-live, milliseconds: renewed every third of it; a leader that cannot renew within 0.9 of it exits; a standby takes over after this much silence',
+    default: 1500,
+    parse: parsers.int(300, 600_000),
+  } as OptionSpec<number>,
+  recoveryAgentShare: {
+    flag: 'recovery-agent-share',
+    env: 'PANDO_MASTER_RECOVERY_AGENT_SHARE',
+    description: 'share (0 to 1) of the agents in the registry that must re-register before a new leader makes offers and marks agents unreachable',
+    default: 0.8,
+    parse: parsers.number(0, 1),
+  } as OptionSpec<number>,
+  recoveryTimeoutMs: {
+    flag: 'recovery-timeout-ms',
+    env: 'PANDO_MASTER_RECOVERY_TIMEOUT_MS',
+    description: 'longest a new leader waits for agents to re-register before it makes offers anyway, milliseconds',
+    default: 15_000,
+    parse: parsers.int(0, 3_600_000),
+  } as OptionSpec<number>,
+  leaderStallLimitMs: {
+    flag: 'leader-stall-limit-ms',
+    env: 'PANDO_MASTER_LEADER_STALL_LIMIT_MS',
+    description: 'a leader whose event loop has not run for this long is wedged and exits (its lease is renewed by a worker thread meanwhile), milliseconds',
+    default: 10_000,
+    parse: parsers.int(1000, 600_000),
+  } as OptionSpec<number>,
+  advertiseHost: {
+    flag: 'advertise-host',
+    env: 'PANDO_MASTER_ADVERTISE_HOST',
+    description: 'host name or address other masters send HTTP clients to (default: the --http host, or --hostname when that is a wildcard)',
+    parse: parsers.string,
+  } as OptionSpec<string | undefined>,
+  standbyHttp: {
+    flag: 'standby-http',
+    env: 'PANDO_MASTER_STANDBY_HTTP',
+    description: `how a standby answers HTTP (${STANDBY_HTTP_MODES.join(', ')}): proxy GET/HEAD to the leader and 307 the rest, or 307 everything`,
+    default: 'proxy',
+    parse: (raw: string) => {
+      if (!(STANDBY_HTTP_MODES as readonly string[]).includes(raw)) throw new Error(`expected one of ${STANDBY_HTTP_MODES.join(', ')}`);
+      return raw as StandbyHttpMode;
+    },
+  } as OptionSpec<StandbyHttpMode>,
   ...natsOptionSpecs,
 };
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
 /** Reads flags and environment; throws an InputError naming every bad value. */
 export function readMasterOptions(argv?: readonly string[], env?: NodeJS.ProcessEnv): MasterOptions {
   const values = readOptions(masterOptionSpecs, argv, env);
+  const http = parsers.listenAddress(values.http);
+  const hostname = values.hostname ?? osHostname();
   return {
-    http: parsers.listenAddress(values.http),
+    http,
     heartbeatIntervalMs: values.heartbeatIntervalMs,
     maxMissedHeartbeats: values.maxMissedHeartbeats,
     masterId: values.masterId ?? newId(),
-    hostname: values.hostname ?? osHostname(),
+    hostname,
     completedTasks: values.completedTasks,
     nats: natsSettingsFrom(values),
     allocator: values.allocator,
@@ -159,5 +250,13 @@ export function readMasterOptions(argv?: readonly string[], env?: NodeJS.Process
     quotas: values.quotas,
     frameworkHeartbeatIntervalMs: values.frameworkHeartbeatIntervalMs,
     completedFrameworks: values.completedFrameworks,
+    kvReplicas: values.kvReplicas,
+    registryBucket: values.registryBucket,
+    leaseTtlMs: values.leaseTtlMs,
+    recoveryAgentShare: values.recoveryAgentShare,
+    recoveryTimeoutMs: values.recoveryTimeoutMs,
+    leaderStallLimitMs: values.leaderStallLimitMs,
+    advertiseHost: values.advertiseHost ?? (WILDCARD_HOSTS.has(http.host) ? hostname : http.host),
+    standbyHttp: values.standbyHttp,
   };
 }

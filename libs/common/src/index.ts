@@ -5,3 +5,4 @@ export * from './clock';
 export * from './config/options';
 export * from './nats/nats-settings';
 export * from './nats/nats-connection';
+export * from './lease/kv-lease';

@@ -9,10 +9,27 @@ import { appEntry } from './repo';
 import { fetchJson, waitFor } from './wait';
 
 export interface MasterOptions {
+  /** One NATS URL, or a cluster's URLs comma separated. */
   natsUrl: string;
   httpPort?: number;
   args?: string[];
   env?: Record<string, string>;
+  /** Name in logs (default `master:<port>`); also its --master-id when given. */
+  masterId?: string;
+  /** Flags for node itself (e.g. --cpu-prof), before the entry point. */
+  nodeArgs?: string[];
+}
+
+/** A master's /health: every master answers it itself, standby or leader. */
+export interface MasterHealth {
+  status: 'ok';
+  masterId: string;
+  epoch: number;
+  leader: boolean;
+  leaderId?: string;
+  leaderUrl?: string;
+  recovery?: 'idle' | 'recovering' | 'done';
+  agents?: { active: number; unreachable: number; recovered: number };
 }
 
 export interface RunningMaster {
@@ -20,32 +37,65 @@ export interface RunningMaster {
   httpPort: number;
   process: ManagedProcess;
   state(): Promise<any>;
+  health(): Promise<MasterHealth>;
   stop(): Promise<void>;
   kill9(): Promise<void>;
 }
 
-/** Starts a real master process (dist/apps/master) and waits until it answers /health. */
+/**
+ * Starts a real master process (dist/apps/master) and waits until it answers /health and knows
+ * a leader (a lone master: until it leads; a standby: until it sees the lease holder).
+ */
 export async function startMaster(options: MasterOptions): Promise<RunningMaster> {
   const httpPort = options.httpPort ?? (await freePort());
   const url = `http://127.0.0.1:${httpPort}`;
+  const args = [...(options.nodeArgs ?? []), appEntry('master'), '--nats-servers', options.natsUrl, '--http', `127.0.0.1:${httpPort}`];
+  if (options.masterId) args.push('--master-id', options.masterId);
   const proc = new ManagedProcess({
-    name: `master:${httpPort}`,
+    name: options.masterId ?? `master:${httpPort}`,
     command: process.execPath,
-    args: [appEntry('master'), '--nats-servers', options.natsUrl, '--http', `127.0.0.1:${httpPort}`, ...(options.args ?? [])],
+    args: [...args, ...(options.args ?? [])],
     env: { PANDO_LOG_LEVEL: 'debug', ...options.env },
   });
-  await waitFor(() => fetchJson(`${url}/health`).then(() => true), `master on ${url}`, 20_000);
+  const health = (): Promise<MasterHealth> => fetchJson<MasterHealth>(`${url}/health`);
+  await waitFor(() => health().then((h) => h.leaderId !== undefined), `master on ${url} to know a leader`, 20_000);
   return {
     url,
     httpPort,
     process: proc,
     state: () => fetchJson(`${url}/master/state`),
+    health,
     stop: () => proc.stop(),
     kill9: async () => {
       proc.kill('SIGKILL');
       await proc.waitForExit();
     },
   };
+}
+
+/**
+ * Starts `count` masters sharing one registry (the first one started leads; the others stand
+ * by), with ids master-1, master-2, ... unless `args` set --master-id.
+ */
+export async function startMasters(count: number, options: MasterOptions): Promise<RunningMaster[]> {
+  const masters: RunningMaster[] = [];
+  for (let i = 0; i < count; i++) masters.push(await startMaster({ ...options, masterId: options.masterId ?? `master-${i + 1}` }));
+  return masters;
+}
+
+/** Waits until exactly one of the running masters says it leads (and has recovered), and returns it. */
+export async function waitForLeader(masters: readonly RunningMaster[], timeoutMs = 20_000, recovered = true): Promise<RunningMaster> {
+  return waitFor(
+    async () => {
+      const alive = masters.filter((m) => m.process.running);
+      const healths = await Promise.all(alive.map((m) => m.health().catch(() => undefined)));
+      const leaders = alive.filter((_, i) => healths[i]?.leader && (!recovered || healths[i]?.recovery === 'done'));
+      return leaders.length === 1 ? leaders[0] : undefined;
+    },
+    'one leading master',
+    timeoutMs,
+    50,
+  );
 }
 
 export interface AgentOptions {

@@ -116,7 +116,7 @@ describe('PluginLease (real KV, fake clock)', () => {
     await until(() => a.role === 'leader', 50);
     await store.put(key, { holder: 'intruder', url: 'http://x', pid: 2 });
     await until(() => a.role === 'stopped', 400);
-    expect(events.at(-1)).toBe(`a lost: lease ${key} was taken over by another host`);
+    expect(events.at(-1)).toBe(`a lost: lease ${key} was taken over by another process`);
   });
 
   it("takes over its own host's lease at once (the previous worker exited), but not another host's", async () => {
@@ -136,7 +136,7 @@ describe('PluginLease (real KV, fake clock)', () => {
     const b = lease('b');
     await advance(200);
     await a.release();
-    expect(await store.get(key)).toBeUndefined();
+    expect((await store.get(key))?.value).toEqual({ released: 'host a' });
     const tookMs = await until(() => b.role === 'leader', 3 * TTL);
     expect(tookMs).toBeLessThanOrEqual(110);
   });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { createLogger, type Clock } from '@pando/common';
 import {
@@ -20,11 +20,12 @@ import { AgentRegistry } from './agent-registry.service';
 import type { AgentObserver } from './agent.observer';
 
 /**
- * Agent-facing NATS subjects -> services. Decoding and schema checks happen in the transport;
- * semantic checks in the services, before any state changes.
+ * Agent-facing NATS subjects -> services, served by the leader only (a standby does not
+ * subscribe). Decoding and schema checks happen in the transport; semantic checks in the
+ * services, before any state changes.
  */
 @Injectable()
-export class AgentGateway implements OnApplicationBootstrap, OnModuleDestroy {
+export class AgentGateway implements OnModuleDestroy {
   private readonly log = createLogger('agent-gateway');
   private subscriptions: Subscription[] = [];
 
@@ -40,7 +41,8 @@ export class AgentGateway implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(AGENT_OBSERVER) private readonly observer: AgentObserver,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** This master leads: serve the agent subjects, then tell every agent to re-register. */
+  async startLeading(): Promise<void> {
     const log = this.log;
     this.subscriptions = [
       serveRequests(this.nc, Subjects.agentRegister, registerAgentRequestSchema, 'agent registration', (req) => this.registration.register(req), log),

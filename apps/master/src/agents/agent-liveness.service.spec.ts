@@ -22,7 +22,7 @@ describe('AgentLivenessService', () => {
   it('marks an agent unreachable after interval x max missed heartbeats, within one check tick', () => {
     const { clock, liveness, admit } = setup();
     const agent = admit('quiet');
-    liveness.onApplicationBootstrap();
+    liveness.startLeading();
     clock.advance(12_000);
     expect(agent.active).toBe(true);
     clock.advance(1_000);
@@ -34,7 +34,7 @@ describe('AgentLivenessService', () => {
     const { clock, registry, liveness, admit } = setup();
     const chatty = admit('chatty');
     const quiet = admit('quiet');
-    liveness.onApplicationBootstrap();
+    liveness.startLeading();
     for (let i = 0; i < 10; i++) {
       clock.advance(3000);
       registry.heartbeat(chatty.id, clock.now());
@@ -82,7 +82,7 @@ describe('AgentLivenessService', () => {
   it('stops checking once destroyed', () => {
     const { clock, liveness, admit } = setup();
     const agent = admit('node');
-    liveness.onApplicationBootstrap();
+    liveness.startLeading();
     liveness.onModuleDestroy();
     clock.advance(60_000);
     expect(agent.active).toBe(true);

@@ -1,6 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { createLogger, type Clock, type TimerHandle } from '@pando/common';
-import { AGENT_OBSERVER, CLOCK, MASTER_OPTIONS_TOKEN, STATUS_UPDATE_SINK } from '../master.tokens';
+import { RecoveryGate } from '../leadership/recovery-gate.service';
+import { AGENT_OBSERVER, CLOCK, MASTER_OPTIONS_TOKEN, REGISTRY_SINK, STATUS_UPDATE_SINK } from '../master.tokens';
+import { NO_REGISTRY, type RegistrySink } from '../registry/registry.sink';
 import type { MasterOptions } from '../master.options';
 import { forwardMasterUpdates, type StatusUpdateSink } from '../tasks/status-update.sink';
 import { TaskTable } from '../tasks/task-table.service';
@@ -13,10 +15,11 @@ export const LIVENESS_CHECK_MS = 1000;
 
 /**
  * Marks agents that missed too many heartbeats UNREACHABLE, and their tasks with them. A check
- * costs O(agents that expired), so it can run every second with 10,000s of agents.
+ * costs O(agents that expired), so it can run every second with 10,000s of agents. It runs only
+ * on the leader (from startLeading), and marks nobody while a new leader recovers.
  */
 @Injectable()
-export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDestroy {
+export class AgentLivenessService implements OnModuleDestroy {
   private readonly log = createLogger('agent-liveness');
   private timer?: TimerHandle;
   private stopped = false;
@@ -30,6 +33,8 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
     @Inject(AGENT_OBSERVER) private readonly observer: AgentObserver,
     @Inject(MASTER_OPTIONS_TOKEN) private readonly options: MasterOptions,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(REGISTRY_SINK) private readonly registrySink: RegistrySink = NO_REGISTRY,
+    @Optional() private readonly recovery?: RecoveryGate,
   ) {}
 
   /** Agents not seen for longer than this are unreachable. */
@@ -37,7 +42,8 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
     return this.options.heartbeatIntervalMs * this.options.maxMissedHeartbeats;
   }
 
-  onApplicationBootstrap(): void {
+  /** This master leads: check every second from now on. */
+  startLeading(): void {
     this.stopped = false;
     this.schedule();
   }
@@ -65,12 +71,13 @@ export class AgentLivenessService implements OnApplicationBootstrap, OnModuleDes
   /** One check; returns the agents it marked unreachable. */
   check(): AgentRecord[] {
     const now = this.clock.now();
-    if (!this.natsConnected || now < this.graceUntil) return [];
+    if (!this.natsConnected || now < this.graceUntil || this.recovery?.inProgress) return [];
     const expired = this.registry.expire(now - this.timeoutMs);
     for (const agent of expired) {
       const changed = this.tasks.markAgentUnreachable(agent.id, now);
       forwardMasterUpdates(this.sink, changed);
       this.observer.agentUnreachable(agent);
+      this.registrySink.agentChanged(agent);
       this.log.warn(
         { agentId: agent.id, hostname: agent.info.hostname, lastSeen: new Date(agent.lastSeen).toISOString(), tasks: changed.length },
         `agent ${agent.id} (${agent.info.hostname}) is UNREACHABLE: no heartbeat for ${now - agent.lastSeen} ms`,

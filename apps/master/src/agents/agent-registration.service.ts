@@ -3,7 +3,9 @@ import { createLogger, InputError, type Clock } from '@pando/common';
 import { PROTOCOL_VERSION, type RegisterAgentReply, type RegisterAgentRequestParsed, type TaskStatus } from '@pando/protocol';
 import { Resources } from '@pando/resources';
 import { MasterIdentity } from '../identity/master-identity';
-import { AGENT_OBSERVER, CLOCK, MASTER_OPTIONS_TOKEN, STATUS_UPDATE_SINK, TASK_STATE_POLICY } from '../master.tokens';
+import { RecoveryGate } from '../leadership/recovery-gate.service';
+import { AGENT_OBSERVER, CLOCK, MASTER_OPTIONS_TOKEN, REGISTRY_SINK, STATUS_UPDATE_SINK, TASK_STATE_POLICY } from '../master.tokens';
+import { NO_REGISTRY, type RegistrySink } from '../registry/registry.sink';
 import type { MasterOptions } from '../master.options';
 import { forwardMasterUpdates, type StatusUpdateSink } from '../tasks/status-update.sink';
 import { LOST_POLICY, type TaskStatePolicy } from '../tasks/task-state.policy';
@@ -28,6 +30,8 @@ export class AgentRegistrationService {
     @Inject(MASTER_OPTIONS_TOKEN) private readonly options: MasterOptions,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(TASK_STATE_POLICY) private readonly policy: TaskStatePolicy = LOST_POLICY,
+    @Optional() @Inject(REGISTRY_SINK) private readonly registrySink: RegistrySink = NO_REGISTRY,
+    @Optional() private readonly recovery?: RecoveryGate,
   ) {}
 
   register(request: RegisterAgentRequestParsed): RegisterAgentReply {
@@ -53,6 +57,8 @@ export class AgentRegistrationService {
       for (const why of result.skipped) this.log.warn({ agentId: agent.id }, `re-registration of agent ${agent.id}: ${why}`);
     }
     this.observer.agentAdmitted(admission);
+    this.registrySink.agentChanged(agent);
+    if (admission.recovered) this.recovery?.agentBack(agent.id);
     return {
       ok: true,
       agentId: agent.id,

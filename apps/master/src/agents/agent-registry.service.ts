@@ -14,6 +14,18 @@ export interface Admission {
   kind: AdmitKind;
   /** True when the agent had been marked unreachable (or was unknown) and is active again. */
   reactivated: boolean;
+  /** True when this master knew the agent only from the registry (it took over since). */
+  recovered?: boolean;
+}
+
+/** An agent a new leader knows from the registry only: it has not re-registered with this master yet. */
+export interface RecoveredAgent {
+  id: string;
+  info: AgentInfo;
+  totals: Resources;
+  registeredTime: number;
+  /** It was unreachable already when the registry last saw it. */
+  unreachable: boolean;
 }
 
 /**
@@ -27,6 +39,7 @@ export interface Admission {
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentRecord>();
   private readonly byLastSeen = new Map<string, AgentRecord>();
+  private readonly recovered = new Map<string, RecoveredAgent>();
   // A fresh prefix per process, not the master id: a master restarted with a fixed --master-id
   // restarts its counter, and must never hand out an id an agent of the last run still holds.
   private readonly idPrefix = randomUUID();
@@ -51,6 +64,45 @@ export class AgentRegistry {
     return this.agents.get(id);
   }
 
+  /** Agents known from the registry that have not re-registered with this master yet. */
+  get recoveredCount(): number {
+    return this.recovered.size;
+  }
+
+  recoveredAgents(): IterableIterator<RecoveredAgent> {
+    return this.recovered.values();
+  }
+
+  /** Known from the registry and not re-registered yet: it may still come back with its tasks. */
+  isRecovered(id: string): boolean {
+    return this.recovered.has(id);
+  }
+
+  /** An agent read from the registry by a new leader: known, but not admitted until it re-registers. */
+  restore(agent: RecoveredAgent): void {
+    if (this.agents.has(agent.id)) return;
+    this.recovered.set(agent.id, { ...agent, info: { ...agent.info, executors: this.shareExecutors(agent.info.executors) } });
+  }
+
+  /**
+   * The recovered agents that did not re-register in time become unreachable agents (their
+   * tasks are unknown to this master: reconciliation answers UNREACHABLE for them).
+   */
+  expireRecovered(now: number): AgentRecord[] {
+    const expired: AgentRecord[] = [];
+    for (const recovered of this.recovered.values()) {
+      const agent = new AgentRecord(recovered.id, recovered.info, recovered.totals, recovered.registeredTime);
+      agent.active = false;
+      agent.lastSeen = now;
+      agent.unreachableTime = now;
+      this.agents.set(agent.id, agent);
+      this.unreachable++;
+      expired.push(agent);
+    }
+    this.recovered.clear();
+    return expired;
+  }
+
   values(): IterableIterator<AgentRecord> {
     return this.agents.values();
   }
@@ -67,11 +119,16 @@ export class AgentRegistry {
       return { agent: known, kind: 'reregistered', reactivated };
     }
     const id = agentId ?? `${this.idPrefix}-S${this.sequence++}`;
-    const agent = new AgentRecord(id, lean, totals, now);
+    const recovered = this.recovered.get(id);
+    this.recovered.delete(id);
+    const agent = new AgentRecord(id, lean, totals, recovered?.registeredTime ?? now);
+    agent.lastSeen = now;
     if (agentId !== undefined) agent.reregisteredTime = now;
     this.agents.set(id, agent);
     this.byLastSeen.set(id, agent);
-    return { agent, kind: agentId === undefined ? 'registered' : 'readmitted', reactivated: agentId !== undefined };
+    const admission: Admission = { agent, kind: agentId === undefined ? 'registered' : 'readmitted', reactivated: agentId !== undefined };
+    if (recovered) admission.recovered = true;
+    return admission;
   }
 
   /** Records a heartbeat; false when the agent is unknown or unreachable (it must re-register). */
@@ -90,6 +147,7 @@ export class AgentRegistry {
       if (agent.lastSeen >= cutoff) break;
       this.byLastSeen.delete(id);
       agent.active = false;
+      agent.unreachableTime = agent.lastSeen;
       this.unreachable++;
       expired.push(agent);
     }
@@ -100,6 +158,7 @@ export class AgentRegistry {
     agent.lastSeen = now;
     if (reactivated) {
       agent.active = true;
+      agent.unreachableTime = undefined;
       this.unreachable--;
     }
     this.byLastSeen.delete(agent.id);

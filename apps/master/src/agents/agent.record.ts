@@ -22,6 +22,8 @@ export class AgentRecord {
   lastSeen: number;
   /** ms since the epoch, set when the agent re-registers with this master. */
   reregisteredTime?: number;
+  /** ms since the epoch: when it was last seen before it was marked unreachable (unset while active). */
+  unreachableTime?: number;
   /**
    * toStateJson() of the totals, computed when they are set (they only change on
    * re-registration), so that /master/state never formats 10,000s of them in one request.
@@ -32,7 +34,7 @@ export class AgentRecord {
     readonly id: string,
     public info: AgentInfo,
     private totals: Resources,
-    /** ms since the epoch, when this master admitted the agent. */
+    /** ms since the epoch, when a master first admitted the agent. */
     readonly registeredTime: number,
   ) {
     this.lastSeen = registeredTime;

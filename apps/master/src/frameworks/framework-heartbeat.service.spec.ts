@@ -36,7 +36,7 @@ describe('FrameworkHeartbeats', () => {
   it('disconnects a framework that leaves two heartbeats in a row unanswered', async () => {
     const h = setup();
     const record = h.subscribe({ name: 'fw' });
-    h.heartbeats.onApplicationBootstrap();
+    h.heartbeats.startLeading();
     h.publisher.answering = false;
     h.clock.advance(1000);
     await flush();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createLogger, type Clock, type TimerHandle } from '@pando/common';
 import { CLOCK, MASTER_OPTIONS_TOKEN, NATS_CONNECTION } from '../master.tokens';
@@ -20,7 +20,7 @@ const PROBE_FIRST_RETRY_MS = 10;
  * While this master is cut off from NATS nothing counts: the silence would be ours.
  */
 @Injectable()
-export class FrameworkHeartbeats implements OnApplicationBootstrap, OnModuleDestroy {
+export class FrameworkHeartbeats implements OnModuleDestroy {
   private readonly log = createLogger('framework-heartbeats');
   private timer?: TimerHandle;
   private stopped = false;
@@ -41,7 +41,8 @@ export class FrameworkHeartbeats implements OnApplicationBootstrap, OnModuleDest
     return this.options.frameworkHeartbeatIntervalMs;
   }
 
-  onApplicationBootstrap(): void {
+  /** This master leads: heartbeat its frameworks from now on. */
+  startLeading(): void {
     this.stopped = false;
     void this.watchConnection();
     this.schedule();

@@ -1,18 +1,20 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { ConflictError, createLogger, InputError, type Clock, type TimerHandle } from '@pando/common';
 import { ONE_WEEK_SECONDS, type FrameworkInfo } from '@pando/protocol';
 import { isValidRole } from '@pando/resources';
 import type { Allocator } from '../allocation';
 import { AgentMessenger } from '../agents/agent-messenger.service';
-import { ALLOCATOR, CLOCK, MASTER_OPTIONS_TOKEN } from '../master.tokens';
+import { ALLOCATOR, CLOCK, MASTER_OPTIONS_TOKEN, REGISTRY_SINK } from '../master.tokens';
 import type { MasterOptions } from '../master.options';
 import { AllocationTrigger } from '../offers/allocation-trigger';
+import type { StoredFramework } from '../registry/registry.records';
+import { NO_REGISTRY, type RegistrySink } from '../registry/registry.sink';
 import { OfferService } from '../offers/offer.service';
 import { TaskLedger } from '../offers/task-ledger.service';
 import { TaskTable } from '../tasks/task-table.service';
 import { FrameworkEventsPublisher } from './framework-events.publisher';
 import { FrameworkRegistry } from './framework-registry.service';
-import type { FrameworkRecord } from './framework.record';
+import { FrameworkRecord } from './framework.record';
 import { UpdateForwarder } from './update-forwarder.service';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer failovers wait in steps. */
@@ -40,6 +42,7 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     private readonly trigger: AllocationTrigger,
     @Inject(MASTER_OPTIONS_TOKEN) private readonly options: MasterOptions,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(REGISTRY_SINK) private readonly registrySink: RegistrySink = NO_REGISTRY,
   ) {}
 
   get heartbeatIntervalSeconds(): number {
@@ -53,8 +56,8 @@ export class FrameworkLifecycle implements OnModuleDestroy {
   /**
    * SUBSCRIBE. Without an id the framework is new; with the id of a live framework it resumes
    * it (failover of the scheduler, or a re-subscription after master loss); with an id this
-   * master never saw it is taken as a resumption too (frameworks are not persisted yet, so after
-   * a master restart every framework comes back this way). A removed framework may not return.
+   * master never saw it is taken as a resumption too (the registry may have missed it: its write
+   * had not landed when the last leader died). A removed framework may not return.
    * The framework gets offers only once its scheduler answered a heartbeat (see confirmListening).
    */
   subscribe(requestedId: string | undefined, info: FrameworkInfo, connection: string | undefined): FrameworkRecord {
@@ -78,6 +81,8 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     const record = this.registry.add(newId, info, 'subscribed', now);
     if (id !== undefined) record.reregisteredTime = now;
     record.connection = connection;
+    record.persisted = true;
+    this.registrySink.frameworkChanged(record);
     this.log.info(
       { frameworkId: record.id, name: info.name, roles: info.roles, resumed: id !== undefined },
       `framework ${record.id} (${info.name}) subscribed${id !== undefined ? ' with the id it had' : ''}`,
@@ -108,6 +113,7 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     this.allocator.deactivateFramework(record.id);
     this.offers.rescindFramework(record.id, 'framework disconnected', undefined, false);
     this.forwarder.pause(record.id);
+    this.registrySink.frameworkChanged(record);
     this.log.warn(
       { frameworkId: record.id, why, failoverTimeoutSeconds: record.info.failoverTimeoutSeconds },
       `framework ${record.id} (${record.info.name}) disconnected: ${why}; its tasks are killed unless it re-subscribes within ${record.info.failoverTimeoutSeconds} s`,
@@ -132,6 +138,54 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     return record;
   }
 
+  /**
+   * A framework read from the registry by a new leader. Removed: its id stays refused. Active:
+   * `recovered` with its real roles until it re-subscribes or takeOver() tells its driver who
+   * leads now. Disconnected: its failover timeout runs on from when it was disconnected.
+   */
+  restore(stored: StoredFramework): void {
+    const { id, info } = stored;
+    if (this.registry.get(id) || this.registry.getRemoved(id)) return;
+    if (stored.state === 'removed') {
+      const record = new FrameworkRecord(id, info, 'removed', stored.registeredTime);
+      record.persisted = true;
+      record.removalReason = stored.removalReason ?? 'removed';
+      record.unregisteredTime = stored.unregisteredTime;
+      const forgotten = this.registry.restoreRemoved(record);
+      if (forgotten !== undefined) this.registrySink.frameworkForgotten(forgotten);
+      return;
+    }
+    this.allocator.addFramework(id, { roles: info.roles, capabilities: info.capabilities });
+    this.allocator.deactivateFramework(id);
+    const record = this.registry.add(id, info, stored.state === 'active' ? 'recovered' : 'disconnected', stored.registeredTime);
+    record.persisted = true;
+    record.connection = stored.connection;
+    if (stored.state === 'disconnected') {
+      record.unregisteredTime = stored.unregisteredTime ?? this.clock.now();
+      this.startFailover(record, record.unregisteredTime);
+    }
+  }
+
+  /**
+   * A framework from the registry that has not re-subscribed to this leader is taken over where
+   * it is: its session (connection) is kept, and a SUBSCRIBED event with the new epoch tells its
+   * driver that this master leads now (the SDK driver then re-subscribes in place and reconciles).
+   * The caller probes it next, as after a SUBSCRIBE: it gets offers once it answers, and is
+   * disconnected (its failover timeout starts) if it does not. Returns false when there is
+   * nothing to take over.
+   */
+  takeOver(record: FrameworkRecord): boolean {
+    if (record.phase !== 'recovered' || !record.persisted) return false;
+    record.phase = 'subscribed';
+    record.listening = false;
+    record.missedHeartbeats = 0;
+    record.reregisteredTime = this.clock.now();
+    this.clearFailover(record);
+    this.publisher.subscribed(record.id, this.heartbeatIntervalSeconds);
+    this.log.info({ frameworkId: record.id, name: record.info.name }, `framework ${record.id} (${record.info.name}) taken over from the last leader`);
+    return true;
+  }
+
   /** UPDATE_FRAMEWORK: new info; offers in roles it left are rescinded. */
   update(record: FrameworkRecord, info: FrameworkInfo): void {
     if (info.id !== undefined && info.id !== record.id) {
@@ -139,6 +193,7 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     }
     checkRoles('UPDATE_FRAMEWORK', info);
     this.applyInfo(record, info);
+    this.registrySink.frameworkChanged(record);
     this.log.info({ frameworkId: record.id, roles: info.roles }, `framework ${record.id} updated`);
     this.trigger.trigger();
   }
@@ -160,7 +215,9 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     this.allocator.removeFramework(record.id);
     this.ledger.forgetHolder(record.id);
     if (record.listening) this.publisher.error(record.id, `framework removed: ${reason}`);
-    this.registry.retire(record, reason, now);
+    const forgotten = this.registry.retire(record, reason, now);
+    this.registrySink.frameworkChanged(record);
+    if (forgotten !== undefined) this.registrySink.frameworkForgotten(forgotten);
     this.trigger.trigger();
     this.log.warn({ frameworkId: record.id, reason, killed }, `framework ${record.id} (${record.info.name}) removed: ${reason}; killed ${killed} tasks`);
   }
@@ -178,7 +235,9 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     record.missedHeartbeats = 0;
     record.reregisteredTime = now;
     record.unregisteredTime = undefined;
+    record.persisted = true;
     this.allocator.deactivateFramework(record.id);
+    this.registrySink.frameworkChanged(record);
     this.log.info({ frameworkId: record.id, name: info.name, from }, `framework ${record.id} (${info.name}) re-subscribed (was ${from})`);
   }
 
@@ -207,9 +266,9 @@ export class FrameworkLifecycle implements OnModuleDestroy {
     for (const task of this.tasks.tasksOfFramework(record.id)) this.ledger.track(task, record.id);
   }
 
-  private startFailover(record: FrameworkRecord): void {
+  private startFailover(record: FrameworkRecord, since = this.clock.now()): void {
     this.clearFailover(record);
-    const deadline = this.clock.now() + record.info.failoverTimeoutSeconds * 1000;
+    const deadline = since + record.info.failoverTimeoutSeconds * 1000;
     const arm = (): void => {
       const left = deadline - this.clock.now();
       if (left <= 0) {

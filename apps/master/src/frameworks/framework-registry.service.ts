@@ -55,17 +55,33 @@ export class FrameworkRegistry {
     return record;
   }
 
-  /** Moves a framework to the history of removed ones. */
-  retire(record: FrameworkRecord, reason: string, now: number): void {
+  /**
+   * Moves a framework to the history of removed ones; returns the id of the oldest removed one
+   * when the history overflowed and dropped it (the registry forgets it too).
+   */
+  retire(record: FrameworkRecord, reason: string, now: number): string | undefined {
     this.live.delete(record.id);
     record.phase = 'removed';
     record.removalReason = reason;
     record.unregisteredTime = now;
     record.connection = undefined;
-    if (this.completedLimit === 0) return;
+    return this.remember(record);
+  }
+
+  /** A removed framework read from the registry (its id stays refused); returns an id dropped, as retire does. */
+  restoreRemoved(record: FrameworkRecord): string | undefined {
+    if (this.live.has(record.id)) return undefined;
+    return this.remember(record);
+  }
+
+  private remember(record: FrameworkRecord): string | undefined {
+    if (this.completedLimit === 0) return record.id;
     this.completed.delete(record.id);
     this.completed.set(record.id, record);
-    if (this.completed.size > this.completedLimit) this.completed.delete(this.completed.keys().next().value!);
+    if (this.completed.size <= this.completedLimit) return undefined;
+    const oldest = this.completed.keys().next().value!;
+    this.completed.delete(oldest);
+    return oldest;
   }
 
   /**

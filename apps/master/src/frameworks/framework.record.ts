@@ -6,8 +6,9 @@ import type { FrameworkInfo } from '@pando/protocol';
  * - `subscribed`: its scheduler is connected (answers heartbeats) and gets offers;
  * - `disconnected`: its scheduler stopped answering; its tasks keep running until the failover
  *   timeout, then they are killed and the framework is removed;
- * - `recovered`: known only from tasks that agents reported (after a master restart); it has not
- *   subscribed to this master yet, so nothing is offered to it and its updates wait;
+ * - `recovered`: it has not subscribed to this master yet (this master took over): known from the
+ *   registry (`persisted`: its real info), or only from tasks that agents reported; nothing is
+ *   offered to it and its updates wait;
  * - `removed`: torn down or timed out; kept in the bounded history of completed frameworks.
  */
 export type FrameworkPhase = 'subscribed' | 'disconnected' | 'recovered' | 'removed';
@@ -34,6 +35,11 @@ export class FrameworkRecord {
   failoverTimer?: TimerHandle;
   /** Why it was removed, for logs and the state endpoint. */
   removalReason?: string;
+  /**
+   * It is in the registry (it subscribed to some leader), so a later leader knows its info and
+   * failover timeout. False for a framework known only from agents' reports.
+   */
+  persisted = false;
 
   constructor(
     readonly id: string,

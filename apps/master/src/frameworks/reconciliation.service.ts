@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { ConflictError, createLogger, type Clock } from '@pando/common';
 import type { TaskState, TaskStatus } from '@pando/protocol';
 import { AgentRegistry } from '../agents/agent-registry.service';
 import { MasterIdentity } from '../identity/master-identity';
+import { RecoveryGate } from '../leadership/recovery-gate.service';
 import { CLOCK, MASTER_OPTIONS_TOKEN } from '../master.tokens';
 import type { MasterOptions } from '../master.options';
 import { TaskTable } from '../tasks/task-table.service';
@@ -35,9 +36,10 @@ interface Job {
  * task of the framework. Explicit, per task: a task of this framework the master knows -> its
  * latest state; unknown on a registered agent -> GONE; on an unreachable agent -> UNREACHABLE;
  * on an agent this master does not know -> UNKNOWN (each LOST for frameworks that are not
- * partition-aware). While agents may still be re-registering after this master took over (one
- * agent timeout), a task on an unknown agent gets no answer, as Mesos does for agents in
- * transition: the framework asks again later. Answers go out in chunks, frameworks in turn.
+ * partition-aware). While agents may still be re-registering after this master took over
+ * (recovering, one agent timeout, or an agent known from the registry that has not come back
+ * yet), a task on an unknown agent gets no answer, as Mesos does for agents in transition: the
+ * framework asks again later. Answers go out in chunks, frameworks in turn.
  */
 @Injectable()
 export class ReconciliationService implements OnModuleDestroy {
@@ -54,6 +56,7 @@ export class ReconciliationService implements OnModuleDestroy {
     private readonly identity: MasterIdentity,
     @Inject(MASTER_OPTIONS_TOKEN) private readonly options: MasterOptions,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly recovery?: RecoveryGate,
   ) {}
 
   onModuleDestroy(): void {
@@ -111,15 +114,19 @@ export class ReconciliationService implements OnModuleDestroy {
     let message: string;
     if (agent?.active) [state, message] = ['GONE', `reconciliation: task unknown to agent ${agent.id}`];
     else if (agent) [state, message] = ['UNREACHABLE', `reconciliation: agent ${agent.id} is unreachable`];
-    else if (this.agentsMayStillReregister()) return undefined;
+    else if (this.agentsMayStillReregister() || (agentId !== undefined && this.agents.isRecovered(agentId))) return undefined;
     else [state, message] = ['UNKNOWN', agentId === undefined ? 'reconciliation: task unknown' : `reconciliation: agent ${agentId} is unknown`];
     const status: TaskStatus = { taskId, frameworkId, state, timestamp: this.clock.now(), source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION', message };
     if (agentId !== undefined) status.agentId = agentId;
     return status;
   }
 
-  /** Within one agent timeout of taking over, an unknown agent may just not have re-registered yet. */
+  /**
+   * While recovering, and within one agent timeout of taking over, an unknown agent may just not
+   * have re-registered yet.
+   */
   private agentsMayStillReregister(): boolean {
+    if (this.recovery?.inProgress) return true;
     const since = this.identity.electedTime;
     const window = this.options.heartbeatIntervalMs * this.options.maxMissedHeartbeats;
     return since !== undefined && this.clock.now() - since < window;

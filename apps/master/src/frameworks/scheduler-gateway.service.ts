@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { createLogger } from '@pando/common';
 import { MasterIdentity } from '../identity/master-identity';
@@ -21,7 +21,7 @@ const OK: SchedulerCallReply = { ok: true };
  * before anything changes. Then each call goes to the service that owns it.
  */
 @Injectable()
-export class SchedulerGateway implements OnApplicationBootstrap, OnModuleDestroy {
+export class SchedulerGateway implements OnModuleDestroy {
   private readonly log = createLogger('scheduler-gateway');
   private subscription?: Subscription;
   private readonly counts = new Map<string, number>();
@@ -43,7 +43,8 @@ export class SchedulerGateway implements OnApplicationBootstrap, OnModuleDestroy
     return this.counts;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** This master leads: serve framework calls (a standby does not answer them at all). */
+  async startLeading(): Promise<void> {
     this.subscription = serveRequests(
       this.nc,
       Subjects.schedulerCall,
@@ -63,6 +64,7 @@ export class SchedulerGateway implements OnApplicationBootstrap, OnModuleDestroy
   handle(call: SchedulerCallParsed, connection: string | undefined): SchedulerCallReply {
     this.counts.set(call.type, (this.counts.get(call.type) ?? 0) + 1);
     if (call.type === 'SUBSCRIBE') return this.subscribe(call, connection);
+    this.takeOverOnCall(call.frameworkId, connection);
     const framework = this.registry.caller(call.frameworkId, connection, call.type);
     // The caller subscribed to its events before sending any call after SUBSCRIBE, on this same
     // connection, and NATS keeps one connection's order: the call proves that the scheduler
@@ -106,6 +108,17 @@ export class SchedulerGateway implements OnApplicationBootstrap, OnModuleDestroy
         this.lifecycle.update(framework, call.updateFramework.frameworkInfo);
         return OK;
     }
+  }
+
+  /**
+   * A framework the last leader had, calling from the session it had then, before this leader took
+   * it over (it had not noticed the failover): taken over now, so the call goes through. Its driver
+   * hears the SUBSCRIBED event with the new epoch before the call's reply.
+   */
+  private takeOverOnCall(frameworkId: string, connection: string | undefined): void {
+    const record = this.registry.get(frameworkId);
+    if (!record || record.phase !== 'recovered' || connection === undefined || record.connection !== connection) return;
+    this.lifecycle.takeOver(record);
   }
 
   private subscribe(call: Extract<SchedulerCallParsed, { type: 'SUBSCRIBE' }>, connection: string | undefined): SchedulerCallReply {

@@ -1,8 +1,10 @@
+import type { LeaderInfo } from '../election/leader-info';
+
 /**
  * Who this master is and whether it leads. Every message the master sends carries `epoch`;
- * agents and frameworks ignore older epochs. Today a master leads from the moment it starts
- * and its epoch is its start time in milliseconds; leader election will call `lead()` with the
- * lease revision instead, and `standBy()` when the lease is lost, without the rest changing.
+ * agents and frameworks ignore older epochs. A master starts as a standby (epoch 0); the election
+ * calls `lead()` with the lease revision when it wins the lease. It never goes back: a leader
+ * that loses the lease exits (crash-only) and comes back as a new standby process.
  */
 export class MasterIdentity {
   readonly startTime: number;
@@ -10,11 +12,14 @@ export class MasterIdentity {
   private leading = false;
   private electedAt?: number;
   private httpPort = 0;
+  private observedLeader?: LeaderInfo;
 
   constructor(
     readonly masterId: string,
     readonly hostname: string,
     now: number,
+    /** The host others reach this master's HTTP at (the leader URL standbys send clients to). */
+    readonly advertiseHost: string = hostname,
   ) {
     this.startTime = now;
   }
@@ -54,5 +59,25 @@ export class MasterIdentity {
   /** The Mesos-style process id tools parse for host and port: `master@host:port`. */
   get pid(): string {
     return `master@${this.hostname}:${this.httpPort}`;
+  }
+
+  /** Base URL of this master's HTTP API as others reach it. */
+  get url(): string {
+    return `http://${this.advertiseHost}:${this.httpPort}`;
+  }
+
+  /** This master as the lease names its holder. */
+  get self(): LeaderInfo {
+    return { masterId: this.masterId, hostname: this.hostname, port: this.httpPort, url: this.url, pid: this.pid };
+  }
+
+  /** The leader as this master knows it: itself when leading, else the lease holder last seen. */
+  get leaderInfo(): LeaderInfo | undefined {
+    return this.leading ? this.self : this.observedLeader;
+  }
+
+  /** The election saw who holds the lease (undefined: nobody does). */
+  observeLeader(leader: LeaderInfo | undefined): void {
+    this.observedLeader = leader;
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { createLogger, type Clock } from '@pando/common';
 import type { Offer } from '@pando/protocol';
 import type { Resources } from '@pando/resources';
@@ -27,7 +27,7 @@ const NOT_OUTSTANDING = 'offer is not outstanding: it was already used or declin
  * allocator exactly once, so an agent's resources are never offered twice at once.
  */
 @Injectable()
-export class OfferService implements OnApplicationBootstrap, OnModuleDestroy {
+export class OfferService implements OnModuleDestroy {
   private readonly log = createLogger('offers');
   private readonly loop: AllocationLoop;
   private offersSent = 0;
@@ -57,9 +57,11 @@ export class OfferService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.offersSent;
   }
 
-  onApplicationBootstrap(): void {
+  /** This master leads and has recovered: allocation cycles run from now on. */
+  startLeading(): void {
     this.trigger.attach(this.loop);
     this.loop.start();
+    this.trigger.trigger();
   }
 
   onModuleDestroy(): void {

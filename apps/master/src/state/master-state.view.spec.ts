@@ -33,11 +33,29 @@ describe('MasterStateView', () => {
       deactivated_slaves: 0,
       unreachable_slaves: 0,
       slaves: [],
+      recovered_slaves: [],
       frameworks: [],
       completed_frameworks: [],
       orphan_tasks: [],
       unregistered_frameworks: [],
     });
+  });
+
+  it('names the lease holder as leader on a standby, and agents known from the registry only', () => {
+    const { view, registry } = setup();
+    const standby = new MasterIdentity('master-2', 'other-host', T0);
+    standby.setHttpPort(5060);
+    standby.observeLeader({ masterId: 'master-1', hostname: 'master-host', port: 5050, url: 'http://master-host:5050', pid: 'master@master-host:5050' });
+    registry.restore({ id: 'a1', info: agentInfo('node-9'), totals: Resources.fromJson(resourcesJson(2, 512)), registeredTime: T0, unreachable: false });
+    const state = new MasterStateView(standby, registry, new TaskTable(10)).build();
+    expect(state).toMatchObject({
+      id: 'master-2',
+      leader: 'master@master-host:5050',
+      leader_info: { id: 'master-1', pid: 'master@master-host:5050', hostname: 'master-host', port: 5050 },
+      recovered_slaves: [{ id: 'a1', hostname: 'node-9', port: 5051, registered_time: T0 / 1000, resources: expect.objectContaining({ cpus: 2, mem: 512 }) }],
+    });
+    expect(state.elected_time).toBeUndefined();
+    expect((view.build() as { slaves: unknown[] }).slaves).toEqual([]);
   });
 
   it('shows agents with totals, used, offered and unreserved resources', () => {

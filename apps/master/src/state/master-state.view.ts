@@ -37,6 +37,7 @@ export class MasterStateView {
   build(): Record<string, unknown> {
     const id = this.identity;
     const elected = id.electedTime;
+    const leader = id.leaderInfo;
     return {
       version: MASTER_VERSION,
       id: id.masterId,
@@ -44,11 +45,19 @@ export class MasterStateView {
       hostname: id.hostname,
       start_time: seconds(id.startTime),
       ...(elected === undefined ? {} : { elected_time: seconds(elected) }),
-      ...(id.leader ? { leader: id.pid, leader_info: { id: id.masterId, pid: id.pid, hostname: id.hostname, port: id.port } } : {}),
+      ...(leader ? { leader: leader.pid, leader_info: { id: leader.masterId, pid: leader.pid, hostname: leader.hostname, port: leader.port } } : {}),
       activated_slaves: this.registry.activeCount,
       deactivated_slaves: this.registry.size - this.registry.activeCount,
       unreachable_slaves: this.registry.unreachableCount,
       slaves: Array.from(this.registry.values(), (agent) => this.slaveJson(agent)),
+      // Mesos's field: agents a new leader knows from the registry, not re-registered yet.
+      recovered_slaves: Array.from(this.registry.recoveredAgents(), (agent) => ({
+        id: agent.id,
+        hostname: agent.info.hostname,
+        port: agent.info.httpPort ?? 0,
+        registered_time: seconds(agent.registeredTime),
+        resources: agent.totals.toStateJson(),
+      })),
       ...(this.frameworks ? this.frameworks.build() : { frameworks: this.frameworksJson(), completed_frameworks: [] }),
       ...(this.roles ? { roles: this.roles.build() } : {}),
       orphan_tasks: [],

@@ -67,6 +67,14 @@ export function masterOptions(overrides: Partial<MasterOptions> = {}): MasterOpt
     quotas: {},
     frameworkHeartbeatIntervalMs: 5000,
     completedFrameworks: 100,
+    kvReplicas: 1,
+    registryBucket: 'pando-master-registry',
+    leaseTtlMs: 2000,
+    recoveryAgentShare: 0.8,
+    recoveryTimeoutMs: 15_000,
+    leaderStallLimitMs: 10_000,
+    advertiseHost: '127.0.0.1',
+    standbyHttp: 'proxy',
     ...overrides,
   };
 }

@@ -23,6 +23,7 @@ import { StatusUpdateRouter } from '../tasks/status-update.router';
 import { TaskTable } from '../tasks/task-table.service';
 import { masterOptions, registerRequest, resourcesJson } from './factories';
 import { FakeClock } from './fake-clock';
+import { RecordingRegistry } from './recording-seams';
 
 /** Events a framework was sent, in order. */
 export class RecordingPublisher {
@@ -108,12 +109,13 @@ export function offerHarness(overrides: Partial<MasterOptions> = {}) {
   const forwarder = new UpdateForwarder(frameworks, asPublisher, asMessenger, clock);
   const offers = new OfferService(allocator, book, frameworks, agents, asPublisher, trigger, options, clock);
   const ledger = new TaskLedger(allocator, trigger, tasks);
-  const lifecycle = new FrameworkLifecycle(frameworks, allocator, offers, forwarder, ledger, tasks, asMessenger, asPublisher, trigger, options, clock);
+  const registry = new RecordingRegistry();
+  const lifecycle = new FrameworkLifecycle(frameworks, allocator, offers, forwarder, ledger, tasks, asMessenger, asPublisher, trigger, options, clock, registry);
   const acceptor = new AcceptService(offers, agents, tasks, ledger, asMessenger, forwarder, clock);
   const calls = new TaskCalls(allocator, trigger, tasks, agents, asMessenger, forwarder, clock);
   const reconciliation = new ReconciliationService(tasks, agents, frameworks, forwarder, identity, options, clock);
   const observer = new AgentAllocationObserver(allocator, offers, ledger, tasks, frameworks, lifecycle, asMessenger, trigger);
-  const registration = new AgentRegistrationService(agents, tasks, forwarder, observer, identity, options, clock, observer);
+  const registration = new AgentRegistrationService(agents, tasks, forwarder, observer, identity, options, clock, observer, registry);
   // A real agent heartbeats right after it registers, and only then is it offered: do the same.
   const register = registration.register.bind(registration);
   registration.register = (request) => {
@@ -140,7 +142,7 @@ export function offerHarness(overrides: Partial<MasterOptions> = {}) {
   /** One allocation cycle, its allocations turned into offers. */
   const cycle = (): void => offers.offer(allocator.allocate(clock.now()));
 
-  return { clock, options, identity, allocator, agents, tasks, trigger, book, frameworks, publisher, messenger, forwarder, offers, ledger, lifecycle, acceptor, calls, reconciliation, observer, registration, router, addAgent, subscribe, cycle };
+  return { clock, options, identity, registry, allocator, agents, tasks, trigger, book, frameworks, publisher, messenger, forwarder, offers, ledger, lifecycle, acceptor, calls, reconciliation, observer, registration, router, addAgent, subscribe, cycle };
 }
 
 export type OfferHarness = ReturnType<typeof offerHarness>;

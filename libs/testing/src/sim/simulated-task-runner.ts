@@ -9,8 +9,10 @@ import {
   publish,
   statusAckMessageSchema,
   Subjects,
+  isTerminalState,
   type StatusUpdateMessage,
   type TaskInfo,
+  type TaskReport,
   type TaskState,
   type TaskStatus,
 } from '@pando/protocol';
@@ -23,29 +25,54 @@ interface PendingUpdates {
   timer?: NodeJS.Timeout;
 }
 
+export interface SimulatedTaskRunnerOptions {
+  /**
+   * The epoch of the master each agent registered with (SimulatedAgentFleet.epochOf): messages
+   * from an older epoch are dropped, as real agents drop a deposed master's messages.
+   */
+  epochOf?: (agentId: string) => number | undefined;
+}
+
 /**
  * Runs the tasks of every simulated agent of a fleet through one executor (the sim executor in
  * benchmarks), speaking the real agent protocol: launch and kill from the master, status
- * updates with uuids re-sent until acknowledged, in order per task. One wildcard subscription
- * serves all agents, so a thousand of them cost one subscription.
+ * updates with uuids re-sent until acknowledged, in order per task, and the tasks of each agent
+ * with their latest status for re-registration (`reports`). One wildcard subscription serves all
+ * agents, so a thousand of them cost one subscription.
  */
 export class SimulatedTaskRunner {
   private readonly pending = new Map<string, PendingUpdates>();
   private readonly tasks = new Map<string, TaskInfo>();
+  private readonly latest = new Map<string, TaskStatus>();
+  private readonly byAgent = new Map<string, Set<string>>();
   launched = 0;
+  /** Messages dropped because they came from an older master epoch. */
+  staleDropped = 0;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly executor: Executor,
     private readonly log?: Logger,
+    private readonly options: SimulatedTaskRunnerOptions = {},
   ) {}
+
+  /** What an agent reports when it re-registers: each task it runs with its latest status. */
+  reports(agentId: string): TaskReport[] {
+    const reports: TaskReport[] = [];
+    for (const taskId of this.byAgent.get(agentId) ?? []) {
+      const task = this.tasks.get(taskId);
+      const status = this.latest.get(taskId);
+      if (task && status) reports.push({ task, status });
+    }
+    return reports;
+  }
 
   start(): void {
     this.nc.subscribe(Subjects.agentInbox('*'), {
       callback: (err, msg) => {
         if (err) return;
         try {
-          this.dispatch(agentSubjectVerb(msg.subject), msg.data);
+          this.dispatch(msg.subject, agentSubjectVerb(msg.subject), msg.data);
         } catch (e) {
           this.log?.warn({ err: String(e), subject: msg.subject }, 'simulated agent dropped a message');
         }
@@ -53,22 +80,37 @@ export class SimulatedTaskRunner {
     });
   }
 
-  private dispatch(verb: string, data: Uint8Array): void {
+  private dispatch(subject: string, verb: string, data: Uint8Array): void {
+    // pando.agent.<id>.<verb>
+    const agentId = subject.slice('pando.agent.'.length, subject.length - verb.length - 1);
     if (verb === 'launch') {
       const message = decode(launchTasksMessageSchema, data, 'launch');
+      if (this.stale(agentId, message.epoch)) return;
       for (const task of message.tasks) this.launch(task);
     } else if (verb === 'kill') {
       const message = decode(killTaskMessageSchema, data, 'kill');
+      if (this.stale(agentId, message.epoch)) return;
       void this.executor.kill(message.taskId, message.gracePeriodMs ?? 0);
     } else if (verb === 'status-ack') {
       const ack = decode(statusAckMessageSchema, data, 'status ack');
+      if (this.stale(agentId, ack.epoch)) return;
       this.acknowledged(ack.taskId, ack.uuid);
     }
+  }
+
+  private stale(agentId: string, epoch: number): boolean {
+    const current = this.options.epochOf?.(agentId);
+    if (current === undefined || epoch >= current) return false;
+    this.staleDropped++;
+    return true;
   }
 
   private launch(task: TaskInfo): void {
     if (this.tasks.has(task.taskId)) return;
     this.tasks.set(task.taskId, task);
+    let mine = this.byAgent.get(task.agentId);
+    if (!mine) this.byAgent.set(task.agentId, (mine = new Set()));
+    mine.add(task.taskId);
     this.launched++;
     const driver: TaskDriver = { update: (state, fields) => this.update(task, state, fields) };
     void this.executor.launch({ task, sandboxDir: '/nonexistent', ports: [], env: {} }, driver);
@@ -85,6 +127,7 @@ export class SimulatedTaskRunner {
       source: 'SOURCE_EXECUTOR',
       ...fields,
     };
+    this.latest.set(task.taskId, status);
     let entry = this.pending.get(task.taskId);
     if (!entry) {
       entry = { queue: [] };
@@ -105,7 +148,12 @@ export class SimulatedTaskRunner {
     const entry = this.pending.get(taskId);
     if (!entry || entry.queue[0]?.status.uuid !== uuid) return;
     clearTimeout(entry.timer);
-    entry.queue.shift();
+    const done = entry.queue.shift();
+    // A terminal task is forgotten once its last update is acknowledged (a real agent does the same).
+    if (done && isTerminalState(done.status.state) && entry.queue.length === 0) {
+      this.byAgent.get(done.status.agentId ?? '')?.delete(taskId);
+      this.latest.delete(taskId);
+    }
     if (entry.queue.length > 0) this.send(taskId, entry);
     else this.pending.delete(taskId);
   }
