@@ -10,6 +10,7 @@ import { unhealthyTaskKillEvent } from '../marathon-events.view';
 import { AppStore } from '../state/app-store.service';
 import { DeploymentRegistry } from '../state/deployment-registry.service';
 import { EventBus } from '../state/event-bus.service';
+import { TaskJournal } from '../state/task-journal.service';
 import { countsAsInstance, TaskTracker, type KillReason, type TrackedTask } from '../state/task-tracker.service';
 import { ConvergenceLoop } from './convergence-loop.service';
 import { KillQueue } from './kill-queue.service';
@@ -46,6 +47,7 @@ export class InstanceKeeper {
     @Inject(FRAMEWORK_PLUGIN_CONTEXT) private readonly context: FrameworkPluginContext,
     private readonly apps: AppStore,
     private readonly tracker: TaskTracker,
+    private readonly journal: TaskJournal,
     private readonly deployments: DeploymentRegistry,
     private readonly killer: KillQueue,
     private readonly offerFlow: OfferFlow,
@@ -185,8 +187,12 @@ export class InstanceKeeper {
       const action = unreachableAction(task, app, now);
       if (action === 'replace') task.replaced = true;
       else if (action === 'expunge') {
+        // Killed (should its agent come back) and forgotten: no longer listed, its launch record
+        // released. The kill cannot reach an agent that is away, so it is not retried.
         this.killer.kill(task, 'expunge');
         task.replaced = true;
+        this.tracker.expunge(task.taskId);
+        this.journal.release(task);
       }
     }
   }

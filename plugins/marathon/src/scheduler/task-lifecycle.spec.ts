@@ -53,6 +53,32 @@ describe('task lifecycle', () => {
     t.converge();
     await t.settle();
     expect(t.driver.callsOf('KILL').map((k) => k.taskId)).toEqual([first!.taskId]);
+    // Expunged: forgotten (not listed, its launch record gone), not killed again and again.
+    expect(tracker().get(first!.taskId)).toBeUndefined();
+    expect((await t.request('GET', '/v2/apps/u/tasks')).json.tasks.map((task: { id: string }) => task.id)).toEqual([replacement!.taskId.replace(':', '.')]);
+    expect(store.size('tasks.')).toBe(1);
+    clock.advance(60_000);
+    t.converge();
+    await t.settle();
+    expect(t.driver.callsOf('KILL')).toHaveLength(1);
+  });
+
+  it('kills an expunged task that comes back instead of adopting it', async () => {
+    await post({ id: '/gone', instances: 1 });
+    const [first] = await sim.round();
+    sim.report(first!.taskId, 'UNREACHABLE');
+    t.converge();
+    await t.settle();
+    expect(tracker().get(first!.taskId)).toBeUndefined();
+    // Its agent is back (the first kill never reached it): RUNNING again.
+    sim.report(first!.taskId, 'RUNNING');
+    t.converge();
+    await t.settle();
+    expect(tracker().get(first!.taskId)).toBeUndefined();
+    expect(t.driver.callsOf('KILL').map((k) => k.taskId)).toEqual([first!.taskId, first!.taskId]);
+    const [replacement] = await sim.round();
+    expect(replacement).toBeDefined();
+    expect(tracker().tasksOf('/gone').map((task) => task.taskId)).toEqual([replacement!.taskId]);
   });
 
   it('kills the surplus when an unreachable task comes back', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { TaskState, TaskStatus } from '@pando/protocol';
+import { isTerminalState, type TaskState, type TaskStatus } from '@pando/protocol';
 import { FRAMEWORK_PLUGIN_CONTEXT, type FrameworkPluginContext } from '@pando/sdk';
 import type { AppDefinition } from '../app.types';
 import type { TaskFailure } from '../app-task';
@@ -94,6 +94,11 @@ export class TaskStatusHandler {
    * names an existing app (its launch record was lost), and killed otherwise.
    */
   private unknownTask(status: TaskStatus, now: number): void {
+    if (this.tracker.wasExpunged(status.taskId, isTerminalState(status.state))) {
+      // Expunged while UNREACHABLE: one that shows up alive again goes (as in Marathon).
+      if (!isTerminalState(status.state)) this.killer.killUntracked(status.taskId, status.agentId);
+      return;
+    }
     if (status.state !== 'STAGING' && status.state !== 'STARTING' && status.state !== 'RUNNING' && status.state !== 'KILLING' && status.state !== 'UNREACHABLE') return;
     const appId = appIdOfTask(status.taskId);
     const app = appId !== undefined ? this.apps.get(appId) : undefined;

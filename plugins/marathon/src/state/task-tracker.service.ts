@@ -30,6 +30,9 @@ export interface StatusOutcome {
   healthChanged: boolean;
 }
 
+/** Expunged task ids remembered (about 40 bytes each). */
+const MAX_EXPUNGED = 10_000;
+
 /**
  * The app tasks this plugin knows, in memory only (rebuilt after a restart from the task journal
  * and reconciliation). Indexed by task id and by app so that per-app work is O(tasks of the
@@ -40,6 +43,8 @@ export class TaskTracker {
   private readonly tasks = new Map<string, TrackedTask>();
   private readonly byApp = new Map<string, Map<string, TrackedTask>>();
   private readonly byAgent = new Map<string, Set<string>>();
+  /** Tasks expunged under the unreachableStrategy (oldest first, at most MAX_EXPUNGED). */
+  private readonly expunged = new Set<string>();
 
   add(task: TrackedTask): void {
     this.tasks.set(task.taskId, task);
@@ -92,6 +97,26 @@ export class TaskTracker {
     appTasks?.delete(taskId);
     if (appTasks?.size === 0) this.byApp.delete(task.appId);
     return task;
+  }
+
+  /**
+   * Forgets an UNREACHABLE task past its expungeAfterSeconds (Marathon expunges the instance: no
+   * longer listed, no longer reconciled), remembering its id so that it is killed rather than
+   * adopted should its agent come back with it.
+   */
+  expunge(taskId: string): TrackedTask | undefined {
+    const task = this.remove(taskId);
+    if (!task) return undefined;
+    this.expunged.add(taskId);
+    if (this.expunged.size > MAX_EXPUNGED) this.expunged.delete(this.expunged.values().next().value!);
+    return task;
+  }
+
+  /** True for a task expunged by this process; `forget` once it is known to have ended. */
+  wasExpunged(taskId: string, forget = false): boolean {
+    const was = this.expunged.has(taskId);
+    if (forget) this.expunged.delete(taskId);
+    return was;
   }
 
   /**
