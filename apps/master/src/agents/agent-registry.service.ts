@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { Resources } from '@pando/resources';
+import { Resources } from '@pando/resources';
 import { AgentRecord, type AgentInfo } from './agent.record';
 
 // Bounds the sharing table: agents sending ever-different lists must not grow it without limit.
@@ -32,6 +32,8 @@ export class AgentRegistry {
   private readonly idPrefix = randomUUID();
   private sequence = 0;
   private unreachable = 0;
+  /** Dynamic reservations set for agents not admitted yet (restored before they re-register). */
+  private readonly pendingReservations = new Map<string, Resources>();
   // Agents send the same few executor lists; sharing one array per list saves memory at scale.
   private readonly executorLists = new Map<string, readonly string[]>();
 
@@ -67,11 +69,26 @@ export class AgentRegistry {
       return { agent: known, kind: 'reregistered', reactivated };
     }
     const id = agentId ?? `${this.idPrefix}-S${this.sequence++}`;
-    const agent = new AgentRecord(id, lean, totals, now);
+    const agent = new AgentRecord(id, lean, totals, now, agentId === undefined ? undefined : this.pendingReservations.get(agentId));
+    if (agentId !== undefined) this.pendingReservations.delete(agentId);
     if (agentId !== undefined) agent.reregisteredTime = now;
     this.agents.set(id, agent);
     this.byLastSeen.set(id, agent);
     return { agent, kind: agentId === undefined ? 'registered' : 'readmitted', reactivated: agentId !== undefined };
+  }
+
+  /**
+   * Replaces the dynamic reservations of an agent (RESERVE/UNRESERVE, or reservations recovered
+   * from the tasks it reports); its totals become what it reports with them applied. The only way
+   * they change. For an agent not admitted yet they wait until it (re-)registers with that id.
+   * The allocator is not told here: callers change it in step (updateAllocation, addAgent).
+   */
+  setDynamicReservations(agentId: string, reservations: Resources): void {
+    // registry: persisted by the HA registry
+    const agent = this.agents.get(agentId);
+    if (agent) agent.setDynamicReservations(reservations);
+    else if (reservations.isEmpty()) this.pendingReservations.delete(agentId);
+    else this.pendingReservations.set(agentId, Resources.empty().addInPlace(reservations));
   }
 
   /** Records a heartbeat; false when the agent is unknown or unreachable (it must re-register). */
