@@ -77,10 +77,10 @@ export function planReserve(resources: readonly ResourceJson[], ctx: Reservation
     if (!offered) {
       problems.push(`none of the offers was made in role '${role}' (they were made in: ${[...ctx.offeredByRole.keys()].join(', ')}); a framework reserves for the role it was offered in`);
     } else if (!offered.contains(from)) {
-      problems.push(`reserving '${from.toString()}' for role '${role}' exceeds what the offers made in role '${role}' hold unreserved ('${offered.unreserved().toString()}')`);
+      problems.push(`reserving '${from.toString()}' for role '${role}' exceeds what the offers made in role '${role}' hold unreserved ('${offered.unreserved().toString() || 'nothing'}')`);
     }
     if (!scratch.contains(from)) {
-      problems.push(`reserving '${from.toString()}' for role '${role}' exceeds what the offers have left unreserved ('${scratch.unreserved().toString()}')`);
+      problems.push(`reserving '${from.toString()}' for role '${role}' exceeds what the offers have left unreserved ('${scratch.unreserved().toString() || 'nothing'}')`);
     } else {
       scratch.subtractInPlace(from);
     }
