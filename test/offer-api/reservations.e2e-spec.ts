@@ -115,11 +115,20 @@ describe('reservations', () => {
     const agent = await slave(cluster);
     expect(agent.reserved_resources).toEqual({});
     expect(agent.unreserved_resources).toMatchObject({ cpus: 4, mem: 4096 });
-    // Now anyone may have it: batch is offered the whole agent.
+    // Now anyone may have it: batch is offered the whole agent (once it gives back the pieces it holds).
     await release(web2!);
-    const held = [...batch!.held.values()].map((o) => batch!.take(o));
-    if (held.length > 0) await batch!.driver.decline(held, { refuseSeconds: 0 });
-    const whole = await batch!.offerWhere((o) => resourcesOf(o).scalar('cpus') === 4, 'the whole agent');
+    const whole = await waitFor(
+      async () => {
+        const found = [...batch!.held.values()].find((o) => resourcesOf(o).scalar('cpus') === 4);
+        if (found) return found;
+        const pieces = [...batch!.held.values()].map((o) => batch!.take(o));
+        if (pieces.length > 0) await batch!.driver.decline(pieces, { refuseSeconds: 0 });
+        return undefined;
+      },
+      'batch: the whole agent',
+      15_000,
+      100,
+    );
     expect(resourcesOf(whole).equals(resourcesOf(whole).unreserved())).toBe(true);
   });
 });
