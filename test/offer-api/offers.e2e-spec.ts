@@ -156,8 +156,13 @@ describe('offers', () => {
     expect(await call({ type: 'REVIVE', frameworkId: fw.id })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
     expect(await call({ type: 'TEARDOWN', frameworkId: fw.id })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
     expect(await call({ type: 'ACCEPT', frameworkId: fw.id, accept: { offerIds: [] } })).toMatchObject({ ok: false, error: { code: 'INPUT' } });
-    await expect(fw.driver.message(offer.agentId, 'some-task', 'aGk=')).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
-    await expect(fw.driver.accept(offer, [{ type: 'RESERVE', reserve: { resources: Resources.parse('cpus:1').toJson() } }])).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    await expect(fw.driver.message(offer.agentId, 'some-task', 'aGk=')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A malformed operation (a reservation without a role) refuses the whole call before it is used.
+    const badReserve = { name: 'cpus', type: 'SCALAR' as const, scalar: { value: 1 }, reservation: { type: 'DYNAMIC' as const } };
+    expect(await call({ ...accept, accept: { ...accept.accept, operations: [{ type: 'RESERVE', reserve: { resources: [badReserve] } }] } }, fw.nc)).toMatchObject({
+      ok: false,
+      error: { code: 'INPUT', message: expect.stringMatching(/reservation needs a role other than/) },
+    });
     await expect(fw.driver.suppress(['not-my-role'])).rejects.toMatchObject({ code: 'INPUT' });
     const state = await cluster.master.state();
     expect(state.frameworks.find((f: any) => f.id === fw.id)).toMatchObject({ active: true });

@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FrameworkInfoInput, Offer, TaskStatus } from '@pando/protocol';
 import { Resources } from '@pando/resources';
-import { SchedulerDriver, taskSpec, type Scheduler, type ValidatedTaskSpec } from '@pando/sdk';
+import { SchedulerDriver, taskSpec, type FrameworkMessage, type Scheduler, type ValidatedTaskSpec } from '@pando/sdk';
 import { waitFor } from '@pando/testing';
 
 /** Master flags that keep the offer-API suites fast. */
@@ -20,7 +20,8 @@ export interface FrameworkOptions {
 
 /**
  * A framework written with the SDK's SchedulerDriver, recording everything it hears, for the
- * end-to-end suites: offers held (`held`, dropped when rescinded or used), every update, rescinds.
+ * end-to-end suites: offers held (`held`, dropped when rescinded or used), every update, rescinds,
+ * messages from tasks.
  */
 export class TestFramework {
   readonly offers: Offer[] = [];
@@ -28,6 +29,8 @@ export class TestFramework {
   readonly updates: TaskStatus[] = [];
   readonly rescinded: string[] = [];
   readonly errors: string[] = [];
+  /** MESSAGE events: what tasks' executors sent. */
+  readonly messages: FrameworkMessage[] = [];
   driver!: SchedulerDriver;
   private ownsConnection = false;
 
@@ -65,6 +68,9 @@ export class TestFramework {
       update: async (_driver, status) => {
         this.updates.push(status);
         await this.options.onUpdate?.(this, status);
+      },
+      message: (_driver, message) => {
+        this.messages.push(message);
       },
       error: (_driver, message) => {
         this.errors.push(message);

@@ -17,7 +17,7 @@ import { MasterLink } from './master/master-link.service';
 import { AgentRecovery } from './recovery/agent-recovery.service';
 import { detectResources } from './resources/resource-detector';
 import { STATUS_PUBLISHER, StatusUpdateManager } from './status/status-update-manager';
-import { TaskManager } from './tasks/task-manager.service';
+import { EXECUTOR_MESSAGE_PUBLISHER, TaskManager } from './tasks/task-manager.service';
 
 export interface AgentModuleDeps {
   /** Called on a fatal condition; main.ts stops the agent and exits with `code`. */
@@ -42,6 +42,7 @@ export class AgentModule {
           inject: [AGENT_CONFIG],
         },
         { provide: STATUS_PUBLISHER, useExisting: AgentBus },
+        { provide: EXECUTOR_MESSAGE_PUBLISHER, useExisting: AgentBus },
         // Restored before anything else reads it, so executors (recovery) see the agent's id.
         { provide: AgentSession, useFactory: restoreSession, inject: [AgentCheckpoint] },
         AgentBus,

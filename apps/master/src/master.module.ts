@@ -6,6 +6,7 @@ import { AgentMessenger } from './agents/agent-messenger.service';
 import { AgentRegistrationService } from './agents/agent-registration.service';
 import { AgentRegistry } from './agents/agent-registry.service';
 import { MasterElection } from './election/master-election.service';
+import { ExecutorMessageRelay } from './frameworks/executor-message.relay';
 import { FrameworkEventsPublisher } from './frameworks/framework-events.publisher';
 import { FrameworkHeartbeats } from './frameworks/framework-heartbeat.service';
 import { FrameworkLifecycle } from './frameworks/framework-lifecycle.service';
@@ -119,6 +120,7 @@ export class MasterModule implements NestModule {
         ReconciliationService,
         TaskCalls,
         SchedulerGateway,
+        ExecutorMessageRelay,
         { provide: STATUS_UPDATE_SINK, useExisting: UpdateForwarder },
         { provide: AGENT_OBSERVER, useExisting: AgentAllocationObserver },
         { provide: TASK_STATE_POLICY, useExisting: AgentAllocationObserver },

@@ -14,6 +14,8 @@ export const Subjects = {
   agentHeartbeat: `${PREFIX}.master.agent.heartbeat`,
   /** agent -> master, publish: StatusUpdateMessage (retried by the agent until acknowledged). */
   agentStatus: `${PREFIX}.master.agent.status`,
+  /** agent -> master, publish: ExecutorToFrameworkMessage (an executor's message for its task's framework). */
+  executorMessage: `${PREFIX}.master.agent.message`,
   /** master -> every agent, publish: MasterHello, sent when a master starts leading. */
   masterHello: `${PREFIX}.agents.master-hello`,
   /** operator -> master, request/reply: OperatorLaunchRequest -> OperatorLaunchReply. */
@@ -29,6 +31,8 @@ export const Subjects = {
   agentKill: (agentId: string): string => `${PREFIX}.agent.${agentId}.kill`,
   /** master -> agent, publish: StatusAckMessage. */
   agentStatusAck: (agentId: string): string => `${PREFIX}.agent.${agentId}.status-ack`,
+  /** master -> agent, publish: FrameworkToExecutorMessage (a framework's message for a task's executor). */
+  agentMessage: (agentId: string): string => `${PREFIX}.agent.${agentId}.message`,
   /** Everything addressed to one agent (its subscription). */
   agentInbox: (agentId: string): string => `${PREFIX}.agent.${agentId}.>`,
 
@@ -36,7 +40,7 @@ export const Subjects = {
   frameworkEvents: (frameworkId: string): string => `${PREFIX}.framework.${frameworkId}.events`,
 } as const;
 
-/** The last token of an agent inbox subject ('launch', 'kill', 'status-ack'). */
+/** The last token of an agent inbox subject ('launch', 'kill', 'status-ack', 'message'). */
 export function agentSubjectVerb(subject: string): string {
   return subject.slice(subject.lastIndexOf('.') + 1);
 }

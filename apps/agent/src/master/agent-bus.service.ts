@@ -2,9 +2,10 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { connectNats, createLogger, describeError, UnavailableError, type Logger } from '@pando/common';
-import { publish, request, serveMessages, Subjects, type StatusUpdateMessage } from '@pando/protocol';
+import { publish, request, serveMessages, Subjects, type ExecutorToFrameworkMessage, type StatusUpdateMessage } from '@pando/protocol';
 import { AGENT_CONFIG, type AgentConfig } from '../agent.options';
 import type { StatusPublisher } from '../status/status-update-manager';
+import type { ExecutorMessagePublisher } from '../tasks/task-manager.service';
 
 const CLOSE_TIMEOUT_MS = 2000;
 
@@ -13,7 +14,7 @@ const CLOSE_TIMEOUT_MS = 2000;
  * messages and never hold the connection themselves.
  */
 @Injectable()
-export class AgentBus implements StatusPublisher {
+export class AgentBus implements StatusPublisher, ExecutorMessagePublisher {
   private nc?: NatsConnection;
   private readonly log: Logger = createLogger('agent.nats');
 
@@ -33,6 +34,10 @@ export class AgentBus implements StatusPublisher {
 
   publishStatus(message: StatusUpdateMessage): void {
     this.publish(Subjects.agentStatus, message);
+  }
+
+  publishExecutorMessage(message: ExecutorToFrameworkMessage): void {
+    this.publish(Subjects.executorMessage, message);
   }
 
   publish(subject: string, message: unknown): void {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createLogger, InputError, type Logger } from '@pando/common';
 import {
   agentSubjectVerb,
+  frameworkToExecutorMessageSchema,
   killTaskMessageSchema,
   launchTasksMessageSchema,
   statusAckMessageSchema,
@@ -75,6 +76,12 @@ export class AgentInbox {
         const kill = validate(killTaskMessageSchema, body, 'kill message');
         if (this.isStale(kill.epoch, verb)) return;
         await this.tasks.kill(kill);
+        return;
+      }
+      case 'message': {
+        const message = validate(frameworkToExecutorMessageSchema, body, 'framework message');
+        if (this.isStale(message.epoch, verb)) return;
+        await this.tasks.message(message);
         return;
       }
       case 'status-ack': {

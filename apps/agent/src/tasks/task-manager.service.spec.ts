@@ -3,7 +3,7 @@ process.env.PANDO_LOG_LEVEL ??= 'warn';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StatusUpdateMessage, TaskInfo, TaskState } from '@pando/protocol';
+import type { ExecutorToFrameworkMessage, StatusUpdateMessage, TaskInfo, TaskState } from '@pando/protocol';
 import { FakeClock, killProcessesUnder } from '@pando/testing';
 import type { AgentConfig } from '../agent.options';
 import { ExecutorCatalog } from '../executors/executor-catalog';
@@ -15,6 +15,7 @@ import { TaskManager } from './task-manager.service';
 describe('TaskManager', () => {
   let workDir: string;
   let sent: StatusUpdateMessage[];
+  let messages: ExecutorToFrameworkMessage[];
   let statusUpdates: StatusUpdateManager;
   let manager: TaskManager;
   let catalog: ExecutorCatalog;
@@ -40,7 +41,9 @@ describe('TaskManager', () => {
     statusUpdates = new StatusUpdateManager({ publishStatus: (m) => sent.push(m) }, session, new FakeClock());
     catalog = new ExecutorCatalog(config, session);
     await catalog.onModuleInit();
-    manager = new TaskManager(config, session, statusUpdates, catalog, new HealthCheckService(new FakeClock(), catalog));
+    messages = [];
+    const outbox = { publishExecutorMessage: (m: ExecutorToFrameworkMessage) => messages.push(m) };
+    manager = new TaskManager(config, session, statusUpdates, catalog, new HealthCheckService(new FakeClock(), catalog), outbox);
   });
 
   afterEach(async () => {
@@ -89,6 +92,30 @@ describe('TaskManager', () => {
     expect(record.latest).toEqual(expect.objectContaining({ state: 'FAILED', exitCode: 3, message: 'exited with code 3', source: 'SOURCE_EXECUTOR', agentId: 'a1' }));
     expect(record.sandboxDir).toBe(sandbox);
     expect(record.pending.map((s) => s.state)).toEqual(['STARTING', 'RUNNING', 'FAILED']);
+  });
+
+  it("hands framework messages to the task's inbox in order, and sends each outbox line to the framework, last words before the end", async () => {
+    // The task answers each inbox line through its outbox, then says goodbye and ends on 'bye'.
+    const script = [
+      'tail -n +1 -f "$PANDO_INBOX" | while read -r line; do',
+      '  echo "got $line" >> "$PANDO_OUTBOX"',
+      '  if [ "$line" = bye ]; then echo "last words" >> "$PANDO_OUTBOX"; exit 0; fi',
+      'done',
+    ].join('\n');
+    const t = task(script);
+    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    await waitForState(t.taskId, 'RUNNING');
+    const say = (text: string) => manager.message({ epoch: 1, frameworkId: 'fw', taskId: t.taskId, data: Buffer.from(`${text}\n`).toString('base64') });
+    await Promise.all([say('one'), say('two'), say('bye')]);
+    await waitForState(t.taskId, 'FINISHED');
+    const sandbox = join(workDir, 'sandboxes', 'fw', t.taskId);
+    expect(readFileSync(join(sandbox, 'inbox'), 'utf8')).toBe('one\ntwo\nbye\n');
+    expect(messages.map((m) => [m.agentId, m.frameworkId, m.taskId])).toEqual(Array(4).fill(['a1', 'fw', t.taskId]));
+    expect(messages.map((m) => Buffer.from(m.data, 'base64').toString())).toEqual(['got one', 'got two', 'got bye', 'last words']);
+    // A message for a task that ended, or one the agent does not run, is dropped.
+    await say('too late');
+    await manager.message({ epoch: 1, frameworkId: 'fw', taskId: 'ghost', data: 'aGk=' });
+    expect(readFileSync(join(sandbox, 'inbox'), 'utf8')).toBe('one\ntwo\nbye\n');
   });
 
   it('fails a whole group with ERROR when any task is invalid, starting nothing', async () => {

@@ -1,9 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { createLogger, describeError, type Logger } from '@pando/common';
+import { createLogger, describeError, InputError, type Logger } from '@pando/common';
 import {
   isTerminalState,
+  MAX_MESSAGE_BYTES,
+  type ExecutorToFrameworkMessage,
+  type FrameworkToExecutorMessage,
   type KillTaskMessage,
   type launchTasksMessageSchema,
   type TaskInfo,
@@ -38,6 +41,12 @@ export interface AgentKill {
   retiring?: boolean;
 }
 
+/** Where executors' messages for their frameworks go (the agent's NATS connection). */
+export interface ExecutorMessagePublisher {
+  publishExecutorMessage(message: ExecutorToFrameworkMessage): void;
+}
+export const EXECUTOR_MESSAGE_PUBLISHER = Symbol('EXECUTOR_MESSAGE_PUBLISHER');
+
 /**
  * Turns launch and kill messages into executor calls: validates a group as a whole, creates
  * sandboxes, computes the task environment, and routes every executor report into the status
@@ -48,6 +57,8 @@ export class TaskManager {
   private readonly log: Logger = createLogger('agent.tasks');
   private readonly launching = new Map<string, Launching>();
   private readonly agentKills = new Map<string, AgentKill>();
+  /** Per task, the last framework message handed to its executor (the next waits for it). */
+  private readonly messageQueues = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
@@ -55,6 +66,7 @@ export class TaskManager {
     private readonly statusUpdates: StatusUpdateManager,
     private readonly executors: ExecutorCatalog,
     private readonly health: HealthCheckService,
+    @Inject(EXECUTOR_MESSAGE_PUBLISHER) private readonly outbox: ExecutorMessagePublisher,
   ) {}
 
   /** Sandbox of a task: <workDir>/sandboxes/<frameworkId>/<taskId>. */
@@ -105,6 +117,39 @@ export class TaskManager {
       return;
     }
     await this.killNow(record.task, message.gracePeriodMs);
+  }
+
+  /**
+   * A framework's message for one of its tasks: handed to the task's executor (`message` hook),
+   * one at a time per task, in arrival order. Best effort: a message for a task this agent does
+   * not run, one that ended, or whose executor takes no messages is dropped with a warning.
+   */
+  message(message: FrameworkToExecutorMessage): Promise<void> {
+    const { taskId, frameworkId } = message;
+    const record = this.statusUpdates.get(taskId);
+    const drop = (why: string): Promise<void> => {
+      this.log.warn({ taskId, frameworkId }, `message for task ${taskId} dropped: ${why}`);
+      return Promise.resolve();
+    };
+    if (!record?.task || record.task.frameworkId !== frameworkId) return drop(`framework ${frameworkId} runs no such task on this agent`);
+    if (record.terminal) return drop(`the task has ended (${record.latest?.state ?? 'terminal'})`);
+    const executorId = record.task.executor;
+    const found = this.executors.lookup(executorId);
+    if ('problem' in found) return drop(found.problem);
+    const executor = found.executor;
+    if (!executor.message) return drop(`executor '${executorId}' takes no messages`);
+    const data = Buffer.from(message.data, 'base64');
+    const previous = this.messageQueues.get(taskId) ?? Promise.resolve();
+    const next = previous
+      .then(() => executor.message!(taskId, data))
+      .catch((err: unknown) => {
+        this.log.warn({ taskId, err: describeError(err) }, `executor '${executorId}' failed to take a message for task ${taskId}: ${describeError(err)}`);
+      });
+    this.messageQueues.set(taskId, next);
+    void next.then(() => {
+      if (this.messageQueues.get(taskId) === next) this.messageQueues.delete(taskId);
+    });
+    return next;
   }
 
   /**
@@ -198,7 +243,18 @@ export class TaskManager {
     return {
       update: (state, fields) => this.onExecutorUpdate(task, state, fields ?? {}),
       checkpoint: (data) => this.statusUpdates.setExecutorData(task.taskId, data),
+      sendMessage: (data) => this.sendMessage(task, data),
     };
+  }
+
+  /** An executor's message for the task's framework, published to the master (best effort). */
+  private sendMessage(task: TaskInfo, data: Uint8Array): void {
+    if (data.byteLength > MAX_MESSAGE_BYTES) {
+      throw new InputError(`message from task ${task.taskId} refused: ${data.byteLength} bytes, at most ${MAX_MESSAGE_BYTES} are sent`);
+    }
+    const agentId = this.session.agentId ?? task.agentId;
+    const base64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+    this.outbox.publishExecutorMessage({ agentId, frameworkId: task.frameworkId, taskId: task.taskId, data: base64 });
   }
 
   private onExecutorUpdate(task: TaskInfo, state: TaskState, fields: TaskUpdateFields): void {

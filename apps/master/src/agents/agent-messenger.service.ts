@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   publish,
   Subjects,
+  type FrameworkToExecutorMessage,
   type KillTaskMessage,
   type LaunchTasksMessage,
   type MasterHello,
@@ -34,6 +35,12 @@ export class AgentMessenger {
   acknowledge(agentId: string, taskId: string, uuid: string): void {
     const message: StatusAckMessage = { epoch: this.identity.epoch, taskId, uuid };
     publish(this.nc, Subjects.agentStatusAck(agentId), message);
+  }
+
+  /** A framework's message (base64) for the executor of one of its tasks on the agent. */
+  frameworkMessage(agentId: string, frameworkId: string, taskId: string, data: string): void {
+    const message: FrameworkToExecutorMessage = { epoch: this.identity.epoch, frameworkId, taskId, data };
+    publish(this.nc, Subjects.agentMessage(agentId), message);
   }
 
   /** Tells every agent that this master leads now, so they re-register with their tasks. */

@@ -2,11 +2,34 @@ import '../testing/quiet-logs';
 import { isSubjectSafeId } from '@pando/common';
 import { Resources } from '@pando/resources';
 import { agentInfo, resourcesJson } from '../testing/factories';
+import { storedAgent } from '../registry/master-registry.service';
+import type { RegistrySink } from '../registry/registry.sink';
 import { AgentRegistry } from './agent-registry.service';
 
 const totals = (cpus = 4) => Resources.fromJson(resourcesJson(cpus, 1024));
 
 describe('AgentRegistry', () => {
+  it('keeps dynamic reservations in the registry and applies them when a new leader sees the agent again', () => {
+    const changed: string[] = [];
+    const sink: RegistrySink = { agentChanged: (a) => changed.push(a.id), frameworkChanged: () => undefined, frameworkForgotten: () => undefined };
+    const leader = new AgentRegistry(sink);
+    const { agent } = leader.admit(undefined, agentInfo('a'), totals(4), 1000);
+    const reserved = Resources.parse('cpus(web):1');
+    leader.setDynamicReservations(agent.id, reserved);
+    expect(changed).toEqual([agent.id]);
+    const stored = storedAgent(agent);
+    expect(stored.resources).toEqual(totals(4).toJson());
+    expect(Resources.fromJson(stored.reservations!).equals(reserved)).toBe(true);
+
+    // The next leader restores it from the registry; the agent re-registers with what it reports.
+    const next = new AgentRegistry();
+    next.restore({ id: agent.id, info: agentInfo('a'), totals: Resources.fromJson(stored.resources), registeredTime: 1000, unreachable: false, reservations: Resources.fromJson(stored.reservations!) });
+    const back = next.admit(agent.id, agentInfo('a'), totals(4), 5000);
+    expect(back.agent.resources.reservedTo('web').scalar('cpus')).toBe(1);
+    expect(back.agent.resources.scalar('cpus')).toBe(4);
+    expect(back.agent.registeredTime).toBe(1000);
+  });
+
   it('gives new agents distinct subject-safe ids', () => {
     const registry = new AgentRegistry();
     const a = registry.admit(undefined, agentInfo('a'), totals(), 1000);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import type { Resources } from '@pando/resources';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Resources } from '@pando/resources';
+import { REGISTRY_SINK } from '../master.tokens';
+import { NO_REGISTRY, type RegistrySink } from '../registry/registry.sink';
 import { AgentRecord, type AgentInfo } from './agent.record';
 
 // Bounds the sharing table: agents sending ever-different lists must not grow it without limit.
@@ -26,6 +28,8 @@ export interface RecoveredAgent {
   registeredTime: number;
   /** It was unreachable already when the registry last saw it. */
   unreachable: boolean;
+  /** Its dynamic reservations, as the registry holds them. */
+  reservations?: Resources;
 }
 
 /**
@@ -45,8 +49,12 @@ export class AgentRegistry {
   private readonly idPrefix = randomUUID();
   private sequence = 0;
   private unreachable = 0;
+  /** Dynamic reservations set for agents not admitted yet (restored before they re-register). */
+  private readonly pendingReservations = new Map<string, Resources>();
   // Agents send the same few executor lists; sharing one array per list saves memory at scale.
   private readonly executorLists = new Map<string, readonly string[]>();
+
+  constructor(@Optional() @Inject(REGISTRY_SINK) private readonly registrySink: RegistrySink = NO_REGISTRY) {}
 
   get size(): number {
     return this.agents.size;
@@ -91,7 +99,8 @@ export class AgentRegistry {
   expireRecovered(now: number): AgentRecord[] {
     const expired: AgentRecord[] = [];
     for (const recovered of this.recovered.values()) {
-      const agent = new AgentRecord(recovered.id, recovered.info, recovered.totals, recovered.registeredTime);
+      const agent = new AgentRecord(recovered.id, recovered.info, recovered.totals, recovered.registeredTime, this.pendingReservations.get(recovered.id) ?? recovered.reservations);
+      this.pendingReservations.delete(recovered.id);
       agent.active = false;
       agent.lastSeen = now;
       agent.unreachableTime = now;
@@ -121,7 +130,9 @@ export class AgentRegistry {
     const id = agentId ?? `${this.idPrefix}-S${this.sequence++}`;
     const recovered = this.recovered.get(id);
     this.recovered.delete(id);
-    const agent = new AgentRecord(id, lean, totals, recovered?.registeredTime ?? now);
+    const pending = agentId === undefined ? undefined : this.pendingReservations.get(agentId);
+    if (agentId !== undefined) this.pendingReservations.delete(agentId);
+    const agent = new AgentRecord(id, lean, totals, recovered?.registeredTime ?? now, pending ?? recovered?.reservations);
     agent.lastSeen = now;
     if (agentId !== undefined) agent.reregisteredTime = now;
     this.agents.set(id, agent);
@@ -129,6 +140,23 @@ export class AgentRegistry {
     const admission: Admission = { agent, kind: agentId === undefined ? 'registered' : 'readmitted', reactivated: agentId !== undefined };
     if (recovered) admission.recovered = true;
     return admission;
+  }
+
+  /**
+   * Replaces the dynamic reservations of an agent (RESERVE/UNRESERVE, or reservations recovered
+   * from the tasks it reports); its totals become what it reports with them applied. The only way
+   * they change. For an agent not admitted yet they wait until it (re-)registers with that id.
+   * The allocator is not told here: callers change it in step (updateAllocation, addAgent).
+   */
+  setDynamicReservations(agentId: string, reservations: Resources): void {
+    const agent = this.agents.get(agentId);
+    if (agent) {
+      agent.setDynamicReservations(reservations);
+      // Kept in the registry: a new leader applies them when the agent re-registers.
+      this.registrySink.agentChanged(agent);
+    }
+    else if (reservations.isEmpty()) this.pendingReservations.delete(agentId);
+    else this.pendingReservations.set(agentId, Resources.empty().addInPlace(reservations));
   }
 
   /** Records a heartbeat; false when the agent is unknown or unreachable (it must re-register). */

@@ -218,29 +218,65 @@ export class AllocationBooks {
 
   /**
    * Converts `from` (held by the framework on the agent) into `to`, in its allocation and in the
-   * agent's total, e.g. RESERVE turning unreserved cpus into cpus reserved to a role.
+   * agent's total, e.g. RESERVE turning unreserved cpus into cpus reserved to a role. With `role`,
+   * the framework's allocation in that role is used first. One record that holds all of `from` is
+   * rebuilt in place (the usual case: an offer is one record); otherwise `from` is taken from
+   * several records and `to` booked as one new record in `role` (or the first record's role).
    */
-  convert(framework: FrameworkState, agent: AgentState, from: Resources, to: Resources): void {
-    const record = agent.records.find((r) => r.framework === framework && r.resources.contains(from));
-    if (!record) {
+  convert(framework: FrameworkState, agent: AgentState, from: Resources, to: Resources, role?: string): void {
+    const mine = agent.records.filter((r) => r.framework === framework);
+    if (role !== undefined) mine.sort((a, b) => Number(b.role === role) - Number(a.role === role));
+    const whole = mine.find((r) => r.resources.contains(from));
+    if (whole) {
+      const resources = whole.resources.subtract(from).add(to);
+      this.unbook(whole, whole.vector, whole.reservedVector);
+      this.dropFromIndexes(whole);
+      this.applyTotal(agent, agent.total.subtract(from).add(to));
+      this.bookCopy(framework, agent, whole.role, resources);
+      return;
+    }
+    const held = Resources.empty();
+    for (const record of mine) held.addInPlace(record.resources);
+    if (mine.length === 0 || !held.contains(from)) {
       throw new ConflictError(
         `cannot update allocation of framework '${framework.id}' on agent '${agent.id}': it does not hold ${from.toString()}`,
       );
     }
-    const resources = record.resources.subtract(from).add(to);
-    this.unbook(record, record.vector, record.reservedVector);
-    this.dropFromIndexes(record);
+    const target = role ?? mine[0]!.role;
+    const touched = new Set<string>();
+    let left = from;
+    for (const record of mine) {
+      if (left.isEmpty()) break;
+      const part = record.resources.subtract(record.resources.subtract(left));
+      if (part.isEmpty()) continue;
+      touched.add(record.role);
+      this.takeFrom(record, part, false);
+      left = left.subtract(part);
+    }
     this.applyTotal(agent, agent.total.subtract(from).add(to));
-    const split = this.space.split(resources);
-    const client = this.client(framework, record.role);
-    const reserved = isZeroVector(split.reserved) ? null : split.reserved;
-    this.book(client, this.tree.get(record.role)!, agent, resources, split.all, reserved);
+    this.bookCopy(framework, agent, target, to);
+    for (const touchedRole of touched) this.dropClientIfIdle(framework, touchedRole);
   }
 
-  /** Takes `removed` (contained in the record) out of the record and gives it back to the agent. */
-  private takeFrom(record: AllocationRecord, removed: Resources): void {
+  /** Books a copy of `resources` as a new record of the framework in `role` (off the hot path). */
+  private bookCopy(framework: FrameworkState, agent: AgentState, role: string, resources: Resources): void {
+    const copy = Resources.empty().addInPlace(resources);
+    const split = this.space.split(copy);
+    const client = this.client(framework, role);
+    this.book(client, this.tree.get(role)!, agent, copy, split.all, isZeroVector(split.reserved) ? null : split.reserved);
+  }
+
+  /**
+   * Takes `removed` (contained in the record) out of the record and gives it back to the agent,
+   * or (`giveBack` false) lets it vanish because an operation converts it.
+   */
+  private takeFrom(record: AllocationRecord, removed: Resources, giveBack = true): void {
     if (removed === record.resources || removed.equals(record.resources)) {
-      this.dropRecord(record, true);
+      if (giveBack) this.dropRecord(record, true);
+      else {
+        this.unbook(record, record.vector, record.reservedVector);
+        this.dropFromIndexes(record);
+      }
       return;
     }
     const split = this.space.split(removed);
@@ -249,7 +285,7 @@ export class AllocationBooks {
     subtractVector(record.vector, split.all);
     if (reserved && record.reservedVector) subtractVector(record.reservedVector, reserved);
     record.resources = record.resources.subtract(removed);
-    this.giveBack(record.agent, removed, split.all, reserved);
+    if (giveBack) this.giveBack(record.agent, removed, split.all, reserved);
     if (record.resources.isEmpty()) this.dropFromIndexes(record);
   }
 

@@ -69,10 +69,12 @@ export interface Allocator {
   trackAllocated(frameworkId: string, agentId: string, resources: Resources, role?: string): void;
   /**
    * An operation (RESERVE, UNRESERVE, CREATE...) changed allocated resources `from` into `to`:
-   * both the framework's allocation on the agent and the agent's total change. Throws
-   * `ConflictError` when the framework does not hold `from` there.
+   * both the framework's allocation on the agent and the agent's total change. `role` is the
+   * allocation role the resources were offered in (taken first from the framework's allocation in
+   * that role, and `to` stays allocated there); without it any allocation of the framework on the
+   * agent that holds them. Throws `ConflictError` when the framework does not hold `from` there.
    */
-  updateAllocation(frameworkId: string, agentId: string, from: Resources, to: Resources): void;
+  updateAllocation(frameworkId: string, agentId: string, from: Resources, to: Resources, role?: string): void;
 
   // ---- policy ---------------------------------------------------------------------------------
 

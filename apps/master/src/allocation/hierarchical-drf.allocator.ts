@@ -159,8 +159,12 @@ export class HierarchicalDrfAllocator implements Allocator {
     this.books.syncClient(framework, chosen);
   }
 
-  updateAllocation(frameworkId: string, agentId: string, from: Resources, to: Resources): void {
-    this.books.convert(this.framework(frameworkId), this.agent(agentId), from, to);
+  updateAllocation(frameworkId: string, agentId: string, from: Resources, to: Resources, role?: string): void {
+    const framework = this.framework(frameworkId);
+    const agent = this.agent(agentId);
+    if (role !== undefined) checkRoles(`framework '${frameworkId}'`, [role]);
+    this.books.convert(framework, agent, from, to, role);
+    if (role !== undefined) this.books.syncClient(framework, role);
   }
 
   // ---- policy ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { Resources } from '@pando/resources';
 import { addAgents, sumBy, T0, testAllocator } from './allocator.fixtures';
+import type { HierarchicalDrfAllocator } from './hierarchical-drf.allocator';
 
 const AGENT = 'cpus:4;mem:4096;ports:[31000-31009]';
 
@@ -67,6 +68,37 @@ describe('HierarchicalDrfAllocator offers', () => {
       expect(next).toHaveLength(1);
       expect(next[0]!.frameworkId).toBe(other);
       expect(next[0]!.resources.equals(Resources.parse('cpus:3;mem:3584'))).toBe(true);
+    });
+
+    it('converts resources spread over several allocations of the framework, in the role given', () => {
+      const { allocator } = testAllocator({ minAllocatable: [] });
+      const drf = allocator as HierarchicalDrfAllocator;
+      allocator.addAgent('a1', Resources.parse('cpus:4;mem:4096'), { hostname: 'h', attributes: {} });
+      allocator.addFramework('multi', { roles: ['a', 'b'] });
+      // Two allocations on the agent, in two roles, each too small for the operation alone.
+      allocator.trackAllocated('multi', 'a1', Resources.parse('cpus:1;mem:1024'), 'a');
+      allocator.trackAllocated('multi', 'a1', Resources.parse('cpus:2;mem:1024'), 'b');
+      const dynamic = (role: string, text: string) =>
+        Resources.fromJson(Resources.parse(text).toJson().map((r) => ({ ...r, role, reservation: { type: 'DYNAMIC' as const, principal: 'p' } })));
+      const reserved = dynamic('a', 'cpus:2;mem:1500');
+      allocator.updateAllocation('multi', 'a1', Resources.parse('cpus:2;mem:1500'), reserved, 'a');
+      expect(drf.audit()).toEqual([]);
+      expect(allocator.frameworkAllocated('multi', 'a1').equals(Resources.parse('cpus:1;mem:548').add(reserved))).toBe(true);
+      const summaries = new Map(allocator.roleSummaries().map((s) => [s.role, s.allocated]));
+      expect(summaries.get('a')!.reservedTo('a').equals(reserved)).toBe(true);
+
+      // More than it holds: refused, nothing changed.
+      expect(() => allocator.updateAllocation('multi', 'a1', Resources.parse('cpus:3'), dynamic('a', 'cpus:3'), 'a')).toThrow(/does not hold cpus:3/);
+      expect(drf.audit()).toEqual([]);
+
+      // Everything back: the reservation stays on the agent, for role 'a' only.
+      allocator.recoverResources('multi', 'a1', allocator.frameworkAllocated('multi', 'a1'));
+      expect(drf.audit()).toEqual([]);
+      expect(allocator.agentAvailable('a1')!.equals(Resources.parse('cpus:2;mem:2596').add(reserved))).toBe(true);
+      allocator.addFramework('other', { roles: ['c'] });
+      allocator.suppressOffers('multi');
+      const [other] = allocator.allocate(T0);
+      expect(other!.resources.equals(Resources.parse('cpus:2;mem:2596'))).toBe(true);
     });
 
     it('refuses a new total that no longer holds what is allocated', () => {

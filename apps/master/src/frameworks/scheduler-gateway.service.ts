@@ -4,7 +4,7 @@ import { createLogger } from '@pando/common';
 import { MasterIdentity } from '../identity/master-identity';
 import { schedulerCallSchema, serveRequests, Subjects, type SchedulerCallParsed, type SchedulerCallReply } from '@pando/protocol';
 import { NATS_CONNECTION } from '../master.tokens';
-import { AcceptService } from '../offers/accept.service';
+import { AcceptService, acceptReply } from '../offers/accept.service';
 import { OfferService } from '../offers/offer.service';
 import { FrameworkHeartbeats } from './framework-heartbeat.service';
 import { FrameworkLifecycle } from './framework-lifecycle.service';
@@ -73,10 +73,8 @@ export class SchedulerGateway implements OnModuleDestroy {
     if (!framework.listening) this.lifecycle.confirmListening(framework);
     framework.missedHeartbeats = 0;
     switch (call.type) {
-      case 'ACCEPT': {
-        const result = this.acceptor.accept(framework, call.accept);
-        return result.refusedOffers.length > 0 ? { ok: true, refusedOffers: result.refusedOffers } : OK;
-      }
+      case 'ACCEPT':
+        return acceptReply(this.acceptor.accept(framework, call.accept));
       case 'DECLINE': {
         const refused = this.offers.decline(framework.id, call.decline.offerIds, call.decline.filters ?? {});
         return refused.length > 0 ? { ok: true, refusedOffers: refused } : OK;
@@ -100,7 +98,8 @@ export class SchedulerGateway implements OnModuleDestroy {
         this.reconciliation.reconcile(framework, call.reconcile.tasks);
         return OK;
       case 'MESSAGE':
-        return this.calls.message();
+        this.calls.message(framework, call.message.agentId, call.message.taskId, call.message.data);
+        return OK;
       case 'TEARDOWN':
         this.lifecycle.remove(framework, 'torn down by its scheduler');
         return OK;

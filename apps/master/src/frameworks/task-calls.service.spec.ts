@@ -56,8 +56,30 @@ describe('TaskCalls', () => {
     expect(h.fw.suppressedRoles.size).toBe(0);
   });
 
-  it('refuses MESSAGE as not supported', () => {
+  it('sends MESSAGE to the agent of a live task of the framework', () => {
     const h = setup();
-    expect(() => h.calls.message()).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }));
+    h.calls.message(h.fw, h.a, 't1', 'aGk=');
+    expect(h.messenger.messages).toEqual([{ agentId: h.a, frameworkId: h.fw.id, taskId: 't1', data: 'aGk=' }]);
+  });
+
+  it('refuses MESSAGE with a typed error naming the unknown agent or task, or what is wrong with it', () => {
+    const h = setup();
+    const refusal = (agentId: string, taskId: string) => {
+      try {
+        h.calls.message(h.fw, agentId, taskId, 'aGk=');
+      } catch (err) {
+        return err;
+      }
+      throw new Error('not refused');
+    };
+    expect(refusal('no-agent', 't1')).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/agent 'no-agent' is not known/) });
+    expect(refusal(h.a, 'no-task')).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/task 'no-task' is not known/) });
+    expect(refusal(h.a, 'o1')).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/belongs to another framework/) });
+    expect(refusal(h.a, 't3')).toMatchObject({ code: 'INPUT', message: expect.stringMatching(/runs on agent '.*', not/) });
+    h.tasks.applyMasterStatus(h.tasks.get('t2')!, 'FINISHED', 'REASON_COMMAND_EXECUTOR_FAILED', 'done', h.clock.now());
+    expect(refusal(h.a, 't2')).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/has ended \(TASK_FINISHED\)/) });
+    h.agents.expire(h.clock.now() + 1);
+    expect(refusal(h.a, 't1')).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/unreachable/) });
+    expect(h.messenger.messages).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConflictError, createLogger, InputError, NotSupportedError, type Clock } from '@pando/common';
+import { ConflictError, createLogger, InputError, NotFoundError, UnavailableError, type Clock } from '@pando/common';
 import { isTerminalState, type TaskStatus } from '@pando/protocol';
 import type { Allocator } from '../allocation';
 import { AgentMessenger } from '../agents/agent-messenger.service';
@@ -93,10 +93,23 @@ export class TaskCalls {
     this.forwarder.acknowledge(framework.id, agentId, taskId, uuid);
   }
 
-  message(): never {
-    throw new NotSupportedError(
-      'MESSAGE is not supported yet: the protocol has no master-to-agent subject for framework messages (it needs one in libs/protocol/src/subjects.ts and an executor driver hook)',
-    );
+  /**
+   * MESSAGE: hands `data` (base64) to the executor of one of the framework's live tasks, on the
+   * agent named. Best effort, as in Mesos: checked here (unknown agent or task, another
+   * framework's task, a task that ended or runs elsewhere, an unreachable agent: a typed error
+   * naming it), then published to the agent without an answer.
+   */
+  message(framework: FrameworkRecord, agentId: string, taskId: string, data: string): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) throw new NotFoundError(`MESSAGE refused: agent '${agentId}' is not known`);
+    const task = this.tasks.get(taskId);
+    if (!task) throw new NotFoundError(`MESSAGE refused: task '${taskId}' is not known`);
+    if (task.frameworkId !== framework.id) throw new ConflictError(`MESSAGE refused: task '${taskId}' belongs to another framework`);
+    if (task.agentId !== agentId) throw new InputError(`MESSAGE refused: task '${taskId}' runs on agent '${task.agentId}', not '${agentId}'`);
+    if (isTerminalState(task.state)) throw new ConflictError(`MESSAGE refused: task '${taskId}' has ended (TASK_${task.state}); there is no executor to deliver to`);
+    if (!agent.active) throw new UnavailableError(`MESSAGE refused: agent '${agentId}' is unreachable`);
+    this.messenger.frameworkMessage(agentId, framework.id, taskId, data);
+    this.log.debug({ frameworkId: framework.id, agentId, taskId, bytes: Math.floor((data.length * 3) / 4) }, `message for task '${taskId}' sent to agent ${agentId}`);
   }
 
   private checkRoles(framework: FrameworkRecord, roles: readonly string[] | undefined, call: string): void {

@@ -5,6 +5,7 @@ import type { Allocator } from '../allocation';
 import { AgentGateway } from '../agents/agent-gateway.service';
 import { AgentLivenessService } from '../agents/agent-liveness.service';
 import { AgentRegistry } from '../agents/agent-registry.service';
+import { ExecutorMessageRelay } from '../frameworks/executor-message.relay';
 import { FrameworkHeartbeats } from '../frameworks/framework-heartbeat.service';
 import { FrameworkLifecycle } from '../frameworks/framework-lifecycle.service';
 import { FrameworkRegistry } from '../frameworks/framework-registry.service';
@@ -45,6 +46,7 @@ export class Leadership implements OnModuleDestroy {
     private readonly operatorGateway: OperatorGateway,
     private readonly schedulerGateway: SchedulerGateway,
     private readonly agentGateway: AgentGateway,
+    private readonly executorMessages: ExecutorMessageRelay,
     @Inject(MASTER_OPTIONS_TOKEN) private readonly options: MasterOptions,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -64,6 +66,7 @@ export class Leadership implements OnModuleDestroy {
     this.heartbeats.startLeading();
     await this.operatorGateway.startLeading();
     await this.schedulerGateway.startLeading();
+    await this.executorMessages.startLeading();
     // Last: MasterHello goes out once every subject is served.
     await this.agentGateway.startLeading();
     this.recovery.onDone(() => this.recovered());
@@ -83,7 +86,8 @@ export class Leadership implements OnModuleDestroy {
     for (const stored of snapshot.agents) {
       const { id, hostname, httpPort, version, attributes, executors } = stored;
       const info = httpPort === undefined ? { hostname, version, attributes, executors } : { hostname, httpPort, version, attributes, executors };
-      this.agents.restore({ id, info, totals: Resources.fromJson(stored.resources), registeredTime: stored.registeredTime, unreachable: stored.state === 'unreachable' });
+      const reservations = stored.reservations ? Resources.fromJson(stored.reservations) : undefined;
+      this.agents.restore({ id, info, totals: Resources.fromJson(stored.resources), registeredTime: stored.registeredTime, unreachable: stored.state === 'unreachable', ...(reservations ? { reservations } : {}) });
       if (stored.state === 'admitted') expected.push(id);
     }
     for (const stored of snapshot.frameworks) this.lifecycle.restore(stored);

@@ -1,16 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createLogger, NotSupportedError, type Clock } from '@pando/common';
-import type { SchedulerCallParsed, TaskStatus } from '@pando/protocol';
+import { ConflictError, createLogger, describeError, type Clock } from '@pando/common';
+import type { SchedulerCallParsed, SchedulerCallReply, TaskStatus } from '@pando/protocol';
 import { Resources } from '@pando/resources';
+import type { Allocator } from '../allocation';
 import { AgentMessenger } from '../agents/agent-messenger.service';
 import { AgentRegistry } from '../agents/agent-registry.service';
 import type { FrameworkRecord } from '../frameworks/framework.record';
 import { UpdateForwarder } from '../frameworks/update-forwarder.service';
-import { CLOCK } from '../master.tokens';
+import { ALLOCATOR, CLOCK } from '../master.tokens';
 import { TaskTable } from '../tasks/task-table.service';
-import { planLaunches, unsupportedOperations, type RefusedTask } from './launch-plan';
+import { planOperations, type RefusedOperation, type RefusedTask } from './launch-plan';
 import type { OfferRecord } from './offer.record';
 import { OfferService, type RefusedOffer } from './offer.service';
+import type { Conversion } from './reservation-plan';
 import { TaskLedger } from './task-ledger.service';
 
 type AcceptCall = Extract<SchedulerCallParsed, { type: 'ACCEPT' }>['accept'];
@@ -19,13 +21,27 @@ export interface AcceptResult {
   refusedOffers: RefusedOffer[];
   launched: number;
   refusedTasks: number;
+  /** RESERVE/UNRESERVE operations that were refused (and changed nothing). */
+  refusedOperations: RefusedOperation[];
+}
+
+/** The ACCEPT call's reply: ok, with the offers and operations that were refused, if any. */
+export function acceptReply(result: AcceptResult): SchedulerCallReply {
+  const reply: Extract<SchedulerCallReply, { ok: true }> = { ok: true };
+  if (result.refusedOffers.length > 0) reply.refusedOffers = result.refusedOffers;
+  if (result.refusedOperations.length > 0) {
+    reply.refusedOperations = result.refusedOperations.map(({ index, type, error }) => ({ index, type, error: error.toJson() }));
+  }
+  return reply;
 }
 
 /**
  * ACCEPT: offers that are not outstanding (or not the framework's) are refused one by one and the
- * rest are used. The tasks are checked against the offers used (see planLaunches); good ones
- * are launched (STAGING, sent to the agent), bad ones get a master-made update, and whatever the
- * offers hold that no task took goes back to the allocator with the ACCEPT's filters.
+ * rest are used. The operations are checked in order against the offers used (see
+ * planOperations): reservations change the allocator's books and the agent's record, good tasks
+ * are launched (STAGING, sent to the agent), bad ones get a master-made update, bad RESERVE or
+ * UNRESERVE operations are refused in the reply, and whatever the offers hold that no operation
+ * took goes back to the allocator with the ACCEPT's filters.
  */
 @Injectable()
 export class AcceptService {
@@ -39,14 +55,10 @@ export class AcceptService {
     private readonly messenger: AgentMessenger,
     private readonly forwarder: UpdateForwarder,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ALLOCATOR) private readonly allocator: Allocator,
   ) {}
 
   accept(framework: FrameworkRecord, accept: AcceptCall): AcceptResult {
-    const unsupported = unsupportedOperations(accept.operations);
-    if (unsupported.length > 0) {
-      // Refused before anything changed: the offers stay outstanding.
-      throw new NotSupportedError(`ACCEPT refused: operations ${[...new Set(unsupported)].join(', ')} are not supported yet (dynamic reservations come later)`);
-    }
     const { offers, refused } = this.offers.take(framework.id, accept.offerIds);
     const specs = accept.operations.flatMap((op) => (op.type === 'LAUNCH' ? op.launch.taskInfos : op.type === 'LAUNCH_GROUP' ? op.launchGroup.taskGroup.tasks : []));
     const invalid = this.offersProblem(offers);
@@ -54,19 +66,31 @@ export class AcceptService {
       for (const offer of offers) this.offers.recover(framework.id, offer.agentId, offer.resources);
       const state = framework.partitionAware ? 'DROPPED' : 'LOST';
       this.refuse(framework, specs.map((spec) => ({ taskId: spec.taskId, agentId: spec.agentId, state, reason: 'REASON_INVALID_OFFERS', message: invalid })));
-      return { refusedOffers: refused, launched: 0, refusedTasks: specs.length };
+      const refusedOperations = accept.operations.flatMap((op, index) =>
+        op.type === 'RESERVE' || op.type === 'UNRESERVE' ? [{ index, type: op.type, error: new ConflictError(`${op.type} refused: ${invalid}`) }] : [],
+      );
+      return { refusedOffers: refused, launched: 0, refusedTasks: specs.length, refusedOperations };
     }
     const agentId = offers[0]!.agentId;
     const agent = this.agents.get(agentId)!;
     const remaining = Resources.empty();
-    for (const offer of offers) remaining.addInPlace(offer.resources);
-    const plan = planLaunches(accept.operations, {
+    const offeredByRole = new Map<string, Resources>();
+    for (const offer of offers) {
+      remaining.addInPlace(offer.resources);
+      const inRole = offeredByRole.get(offer.role) ?? Resources.empty();
+      offeredByRole.set(offer.role, inRole.addInPlace(offer.resources));
+    }
+    const plan = planOperations(accept.operations, {
       frameworkId: framework.id,
+      framework: { id: framework.id, roles: framework.roles, principal: framework.info.principal },
       agentId,
       executors: agent.info.executors,
       remaining,
+      offeredByRole,
+      reservations: Resources.empty().addInPlace(agent.dynamicReservations),
       taskIdInUse: (taskId) => this.tasks.get(taskId) !== undefined,
     });
+    this.convert(framework, agentId, plan.conversions);
     const now = this.clock.now();
     let launched = 0;
     for (const group of plan.groups) {
@@ -76,8 +100,33 @@ export class AcceptService {
     }
     this.offers.recover(framework.id, agentId, remaining, accept.filters ?? { refuseSeconds: 5 });
     this.refuse(framework, plan.refused.map((task) => ({ ...task, agentId })));
+    for (const { index, error } of plan.refusedOperations) this.log.info({ frameworkId: framework.id, agentId, index, problems: error.details }, error.message);
     this.log.debug({ frameworkId: framework.id, agentId, offers: offers.length, launched, refused: plan.refused.length }, 'accepted offers');
-    return { refusedOffers: refused, launched, refusedTasks: plan.refused.length };
+    return { refusedOffers: refused, launched, refusedTasks: plan.refused.length, refusedOperations: plan.refusedOperations };
+  }
+
+  /**
+   * Books RESERVE/UNRESERVE in the allocator (the offered resources change in the framework's
+   * allocation and in the agent's total) and in the agent's reservation list, in order.
+   */
+  private convert(framework: FrameworkRecord, agentId: string, conversions: readonly Conversion[]): void {
+    if (conversions.length === 0) return;
+    const agent = this.agents.get(agentId)!;
+    const reservations = Resources.empty().addInPlace(agent.dynamicReservations);
+    for (const conversion of conversions) {
+      const { type, from, to, role } = conversion;
+      try {
+        this.allocator.updateAllocation(framework.id, agentId, from, to, role);
+      } catch (err) {
+        // Cannot happen when the offers are the framework's allocation; if it does, the books win.
+        this.log.error({ frameworkId: framework.id, agentId, type, err: describeError(err) }, `${type} of '${to.toString()}' not booked: ${describeError(err)}`);
+        continue;
+      }
+      if (type === 'RESERVE') reservations.addInPlace(to);
+      else reservations.subtractInPlace(from);
+      this.log.info({ frameworkId: framework.id, agentId, role }, `${type === 'RESERVE' ? 'reserved' : 'unreserved'} '${from.toString()}' on agent ${agentId}${type === 'RESERVE' ? ` for role '${role}'` : ''}`);
+    }
+    this.agents.setDynamicReservations(agentId, reservations);
   }
 
   /** Why the usable offers cannot carry tasks (none left, or several agents), if they cannot. */

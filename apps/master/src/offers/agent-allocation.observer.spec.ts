@@ -1,5 +1,6 @@
 import '../testing/quiet-logs';
 import { PROTOCOL_VERSION, type TaskInfo } from '@pando/protocol';
+import { Resources } from '@pando/resources';
 import { resourcesJson, taskReport } from '../testing/factories';
 import { offerHarness } from '../testing/offer-harness';
 
@@ -57,5 +58,28 @@ describe('AgentAllocationObserver', () => {
     h.reregister([taskReport(h.info('kept', h.aware.id), 'RUNNING'), taskReport(h.info('zombie', h.legacy.id), 'RUNNING')]);
     expect(h.messenger.kills.map((k) => k.taskId)).toEqual(['zombie']);
     expect(h.allocator.agentAvailable(h.agentId)?.scalar('cpus')).toBe(2);
+  });
+
+  it('keeps dynamic reservations across re-registration, and records again the ones running tasks use', () => {
+    const h = setup();
+    const reservedJson = (text: string) =>
+      Resources.parse(text)
+        .toJson()
+        .map((r) => ({ ...r, role: 'a', reservation: { type: 'DYNAMIC' as const, principal: 'p' } }));
+    // On record already: re-applied on top of what the agent reports.
+    h.agents.setDynamicReservations(h.agentId, Resources.fromJson(reservedJson('mem:256')));
+    // Not on record (say the master restarted), but a running task uses it.
+    const onReserved: TaskInfo = { ...h.info('on-reserved', h.aware.id), resources: reservedJson('cpus:1;mem:64') };
+    h.reregister([taskReport(h.info('kept', h.aware.id), 'RUNNING'), taskReport(onReserved, 'RUNNING')]);
+    const agent = h.agents.get(h.agentId)!;
+    // The task's mem fits in the reservation on record; its cpus did not: recorded.
+    expect(agent.dynamicReservations.equals(Resources.fromJson(reservedJson('cpus:1;mem:256')))).toBe(true);
+    expect(agent.resources.equals(Resources.parse('cpus:3;mem:768').add(Resources.fromJson(reservedJson('cpus:1;mem:256'))))).toBe(true);
+    // The task is booked on its reserved resources; what is left of the reservation is role a's only.
+    expect(h.allocator.frameworkAllocated(h.aware.id).equals(Resources.parse('cpus:1;mem:128').add(Resources.fromJson(reservedJson('cpus:1;mem:64'))))).toBe(true);
+    h.observer.agentHeartbeat(h.agentId);
+    h.calls.suppress(h.aware, undefined);
+    h.cycle();
+    expect(Resources.fromJson(h.publisher.offersTo(h.legacy.id).at(-1)!.resources).equals(Resources.parse('cpus:2;mem:640'))).toBe(true);
   });
 });

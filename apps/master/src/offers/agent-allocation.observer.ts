@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createLogger } from '@pando/common';
 import { OPERATOR_FRAMEWORK_ID } from '@pando/protocol';
+import { Resources } from '@pando/resources';
 import type { Allocator } from '../allocation';
 import type { AgentObserver } from '../agents/agent.observer';
 import type { AgentRecord } from '../agents/agent.record';
 import type { Admission } from '../agents/agent-registry.service';
 import { AgentMessenger } from '../agents/agent-messenger.service';
+import { AgentRegistry } from '../agents/agent-registry.service';
+import { dynamicallyReserved } from '../agents/dynamic-reservations';
 import { FrameworkLifecycle } from '../frameworks/framework-lifecycle.service';
 import { FrameworkRegistry } from '../frameworks/framework-registry.service';
 import { ALLOCATOR } from '../master.tokens';
@@ -39,6 +42,7 @@ export class AgentAllocationObserver implements AgentObserver, TaskStatePolicy {
     private readonly lifecycle: FrameworkLifecycle,
     private readonly messenger: AgentMessenger,
     private readonly trigger: AllocationTrigger,
+    private readonly agents: AgentRegistry,
   ) {}
 
   /** GONE for partition-aware frameworks, LOST for the others (Mesos's compatibility rule). */
@@ -51,6 +55,7 @@ export class AgentAllocationObserver implements AgentObserver, TaskStatePolicy {
       this.allocator.removeAgent(agent.id);
       this.ledger.forgetAgent(agent.id);
     }
+    this.keepReservationsInUse(agent);
     this.allocator.addAgent(agent.id, agent.resources, info);
     // Not offered until its first heartbeat after (re-)registering: a new agent subscribes to its
     // inbox only once it knows its id, and NATS orders that subscription before the agent's next
@@ -61,6 +66,26 @@ export class AgentAllocationObserver implements AgentObserver, TaskStatePolicy {
     for (const task of [...this.tasks.tasksOnAgent(agent.id)]) if (this.book(task)) booked++;
     if (booked > 0) this.log.info({ agentId: agent.id, tasks: booked }, `booked the resources of ${booked} running tasks on agent ${agent.id}`);
     this.trigger.trigger();
+  }
+
+  /**
+   * A task running on dynamically reserved resources proves the reservation exists: one this
+   * master does not have on record (it restarted, and reservations are not persisted yet) is
+   * recorded again, so the task is accounted on the reserved resources it uses. Reservations the
+   * agent's reported totals no longer hold are logged: they apply again when it has room.
+   */
+  private keepReservationsInUse(agent: AgentRecord): void {
+    const used = Resources.empty();
+    for (const task of this.tasks.tasksOnAgent(agent.id)) used.addInPlace(dynamicallyReserved(task.resources));
+    const missing = used.subtract(agent.dynamicReservations);
+    if (!missing.isEmpty()) {
+      this.agents.setDynamicReservations(agent.id, agent.dynamicReservations.add(missing));
+      this.log.info({ agentId: agent.id }, `recorded the dynamic reservations '${missing.toString()}' that tasks on agent ${agent.id} use`);
+    }
+    const unapplied = agent.unappliedReservations;
+    if (!unapplied.isEmpty()) {
+      this.log.warn({ agentId: agent.id }, `agent ${agent.id} reports too little to hold its dynamic reservations '${unapplied.toString()}': they are left out until it has room`);
+    }
   }
 
   agentUnreachable(agent: AgentRecord): void {

@@ -1,5 +1,7 @@
-import type { Operation, SchedulerCallParsed, TaskInfo, TaskReason, TaskState } from '@pando/protocol';
+import type { InputError } from '@pando/common';
+import type { SchedulerCallParsed, TaskInfo, TaskReason, TaskState } from '@pando/protocol';
 import { Resources } from '@pando/resources';
+import { planReserve, planUnreserve, type Conversion, type ReservationContext } from './reservation-plan';
 
 type AcceptCall = Extract<SchedulerCallParsed, { type: 'ACCEPT' }>;
 type ParsedOperation = AcceptCall['accept']['operations'][number];
@@ -31,24 +33,45 @@ export interface PlannedTask {
   resources: Resources;
 }
 
-/** The outcome: groups of tasks to send to the agent (one launch message each) and refusals. */
-export interface LaunchPlan {
-  groups: PlannedTask[][];
-  refused: RefusedTask[];
+/** Everything the operations of one ACCEPT are checked against; `remaining` is shared. */
+export interface OperationContext extends LaunchContext, ReservationContext {}
+
+/** A RESERVE or UNRESERVE that changed nothing, by its index in the ACCEPT's operations. */
+export interface RefusedOperation {
+  index: number;
+  type: 'RESERVE' | 'UNRESERVE';
+  error: InputError;
 }
 
 /**
- * Checks every LAUNCH and LAUNCH_GROUP of an ACCEPT against the offers it uses, in order: the
- * task names the offers' agent, its id is new, its executor runs on that agent, and its
- * resources fit in what the offers have left after the tasks before it. A bad LAUNCH task is
- * refused alone (TASK_ERROR); a LAUNCH_GROUP is launched whole or refused whole. Pure: the caller
- * applies the plan.
+ * The outcome: groups of tasks to send to the agent (one launch message each), reservation
+ * changes for the allocator and the agent's record (in order), and refusals.
  */
-export function planLaunches(operations: readonly ParsedOperation[], ctx: LaunchContext): LaunchPlan {
-  const plan: LaunchPlan = { groups: [], refused: [] };
+export interface OperationPlan {
+  groups: PlannedTask[][];
+  refused: RefusedTask[];
+  conversions: Conversion[];
+  refusedOperations: RefusedOperation[];
+}
+
+/**
+ * Checks the operations of an ACCEPT against the offers it uses, in order, each one against
+ * what the offers hold after the ones before it (so a RESERVE followed by a LAUNCH on the
+ * reserved resources works, as in Mesos). LAUNCH: the task names the offers' agent, its id is
+ * new, its executor runs on that agent, and its resources fit in what is left; a bad task is
+ * refused alone (TASK_ERROR); a LAUNCH_GROUP is launched whole or refused whole. RESERVE and
+ * UNRESERVE transform what is left (see planReserve, planUnreserve) or are refused whole. Pure:
+ * the caller applies the plan.
+ */
+export function planOperations(operations: readonly ParsedOperation[], ctx: OperationContext): OperationPlan {
+  const plan: OperationPlan = { groups: [], refused: [], conversions: [], refusedOperations: [] };
   const claimed = new Set<string>();
-  for (const operation of operations) {
-    if (operation.type === 'LAUNCH') {
+  for (const [index, operation] of operations.entries()) {
+    if (operation.type === 'RESERVE' || operation.type === 'UNRESERVE') {
+      const outcome = operation.type === 'RESERVE' ? planReserve(operation.reserve.resources, ctx) : planUnreserve(operation.unreserve.resources, ctx);
+      if (Array.isArray(outcome)) plan.conversions.push(...outcome);
+      else plan.refusedOperations.push({ index, type: operation.type, error: outcome });
+    } else if (operation.type === 'LAUNCH') {
       for (const spec of operation.launch.taskInfos) {
         const resources = Resources.fromJson(spec.resources);
         const problems = taskProblems(spec, resources, ctx, claimed, ctx.remaining);
@@ -66,7 +89,7 @@ export function planLaunches(operations: readonly ParsedOperation[], ctx: Launch
   return plan;
 }
 
-function planGroup(specs: readonly ParsedTaskSpec[], ctx: LaunchContext, claimed: Set<string>, plan: LaunchPlan): void {
+function planGroup(specs: readonly ParsedTaskSpec[], ctx: LaunchContext, claimed: Set<string>, plan: OperationPlan): void {
   // Checked against a scratch copy: a refused group takes nothing from the offers.
   const scratch = Resources.empty().addInPlace(ctx.remaining);
   const scratchClaimed = new Set(claimed);
@@ -112,9 +135,4 @@ function toTaskInfo(spec: ParsedTaskSpec, frameworkId: string): TaskInfo {
 
 function taskError(taskId: string, message: string): RefusedTask {
   return { taskId, state: 'ERROR', reason: 'REASON_TASK_INVALID', message };
-}
-
-/** Operations Pando does not carry out yet. */
-export function unsupportedOperations(operations: readonly Operation[]): string[] {
-  return operations.filter((op) => op.type === 'RESERVE' || op.type === 'UNRESERVE').map((op) => op.type);
 }

@@ -159,10 +159,11 @@ export function storedAgent(agent: AgentRecord): StoredAgent {
     version: info.version,
     attributes: info.attributes,
     executors: [...info.executors],
-    resources: agent.resources.toJson(),
+    resources: agent.reportedResources.toJson(),
     registeredTime: agent.registeredTime,
     state: agent.active ? 'admitted' : 'unreachable',
   };
+  if (!agent.dynamicReservations.isEmpty()) stored.reservations = agent.dynamicReservations.toJson();
   if (!agent.active && agent.unreachableTime !== undefined) stored.unreachableTime = agent.unreachableTime;
   return stored;
 }

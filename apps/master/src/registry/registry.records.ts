@@ -7,7 +7,7 @@ import { resourcesJsonSchema } from '@pando/resources';
  * record that does not parse is logged and skipped, never trusted):
  *
  * - `leader`: the leader lease (election/leader-info.ts);
- * - `agents.<id>`: an agent admitted by some leader, or unreachable;
+ * - `agents.<id>`: an agent admitted by some leader, or unreachable, with its dynamic reservations;
  * - `frameworks.<id>`: a framework with its info (roles, failover timeout, capabilities), the
  *   connection it subscribed from, and whether it is active, disconnected (since when) or removed;
  * - `policy`: role weights and quotas.
@@ -26,7 +26,10 @@ export const storedAgentSchema = z.object({
   version: z.string().min(1).max(64),
   attributes: attributesSchema,
   executors: z.array(z.string().min(1).max(64)).max(64),
+  /** What the agent reports (without dynamic reservations). */
   resources: resourcesJsonSchema,
+  /** Dynamic reservations made on it (RESERVE), applied on top of what it reports. */
+  reservations: resourcesJsonSchema.optional(),
   /** When a leader first admitted it (ms since the epoch). */
   registeredTime: z.number(),
   state: z.enum(['admitted', 'unreachable']),

@@ -81,6 +81,7 @@ describe('MasterStateView', () => {
       used_resources: { cpus: 1, mem: 128, disk: 0, gpus: 0 },
       offered_resources: { cpus: 0, mem: 0, disk: 0, gpus: 0 },
       reserved_resources: {},
+      reserved_resources_full: {},
       unreserved_resources: { cpus: 4, mem: 4096, disk: 0, gpus: 0, ports: '[31000-32000]' },
       capabilities: [],
       executors: ['command'],

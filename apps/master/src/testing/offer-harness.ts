@@ -78,8 +78,13 @@ export class RecordingMessenger {
   kill(agentId: string, _frameworkId: string, taskId: string, gracePeriodMs?: number): void {
     this.kills.push({ agentId, taskId, gracePeriodMs });
   }
+  readonly messages: Array<{ agentId: string; frameworkId: string; taskId: string; data: string }> = [];
+
   acknowledge(agentId: string, taskId: string, uuid: string): void {
     this.acks.push({ agentId, taskId, uuid });
+  }
+  frameworkMessage(agentId: string, frameworkId: string, taskId: string, data: string): void {
+    this.messages.push({ agentId, frameworkId, taskId, data });
   }
   hello(): void {}
 }
@@ -111,10 +116,10 @@ export function offerHarness(overrides: Partial<MasterOptions> = {}) {
   const ledger = new TaskLedger(allocator, trigger, tasks);
   const registry = new RecordingRegistry();
   const lifecycle = new FrameworkLifecycle(frameworks, allocator, offers, forwarder, ledger, tasks, asMessenger, asPublisher, trigger, options, clock, registry);
-  const acceptor = new AcceptService(offers, agents, tasks, ledger, asMessenger, forwarder, clock);
+  const acceptor = new AcceptService(offers, agents, tasks, ledger, asMessenger, forwarder, clock, allocator);
   const calls = new TaskCalls(allocator, trigger, tasks, agents, asMessenger, forwarder, clock);
   const reconciliation = new ReconciliationService(tasks, agents, frameworks, forwarder, identity, options, clock);
-  const observer = new AgentAllocationObserver(allocator, offers, ledger, tasks, frameworks, lifecycle, asMessenger, trigger);
+  const observer = new AgentAllocationObserver(allocator, offers, ledger, tasks, frameworks, lifecycle, asMessenger, trigger, agents);
   const registration = new AgentRegistrationService(agents, tasks, forwarder, observer, identity, options, clock, observer, registry);
   // A real agent heartbeats right after it registers, and only then is it offered: do the same.
   const register = registration.register.bind(registration);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resourcesJsonSchema } from '@pando/resources';
-import { attributesSchema, idSchema, replySchema } from './common.schema';
+import { attributesSchema, base64Schema, idSchema, replySchema } from './common.schema';
 import { taskInfoSchema, taskStatusSchema } from './task.schema';
 
 /** A task the agent knows, reported when it (re-)registers: what it runs and its latest state. */
@@ -86,3 +86,24 @@ export const statusAckMessageSchema = z.object({
   uuid: z.string().min(1).max(64),
 });
 export type StatusAckMessage = z.infer<typeof statusAckMessageSchema>;
+
+/**
+ * master -> agent: a framework's message for one of its tasks (scheduler call MESSAGE), handed to
+ * the task's executor. Best effort: no reply, no retry (Mesos's framework messages are unreliable too).
+ */
+export const frameworkToExecutorMessageSchema = z.object({
+  epoch: z.number().int(),
+  frameworkId: idSchema,
+  taskId: idSchema,
+  data: base64Schema,
+});
+export type FrameworkToExecutorMessage = z.infer<typeof frameworkToExecutorMessageSchema>;
+
+/** agent -> master: a message a task's executor sends to the task's framework (a MESSAGE event). Best effort. */
+export const executorToFrameworkMessageSchema = z.object({
+  agentId: idSchema,
+  frameworkId: idSchema,
+  taskId: idSchema,
+  data: base64Schema,
+});
+export type ExecutorToFrameworkMessage = z.infer<typeof executorToFrameworkMessageSchema>;

@@ -18,6 +18,18 @@ export const errorJsonSchema = z.object({
   details: z.array(z.string()).optional(),
 });
 
+/**
+ * Opaque bytes as base64 (framework messages). 1 MiB of base64 carries 768 KiB of data and keeps
+ * every message well under NATS's default max_payload (1 MB) with its envelope.
+ */
+export const MAX_MESSAGE_BASE64_CHARS = 1_048_576;
+/** The most bytes one framework message carries (before base64). */
+export const MAX_MESSAGE_BYTES = (MAX_MESSAGE_BASE64_CHARS / 4) * 3;
+export const base64Schema = z
+  .string()
+  .max(MAX_MESSAGE_BASE64_CHARS)
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64 (A-Z, a-z, 0-9, "+", "/", "=" padding)');
+
 export const labelsSchema = z.record(z.string().max(256), z.string().max(4096));
 
 /** Agent attributes, as Mesos shows them: `rack:r1;level:10` -> {rack: 'r1', level: 10}. */

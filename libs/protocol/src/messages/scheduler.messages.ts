@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resourcesJsonSchema } from '@pando/resources';
-import { attributesSchema, idSchema, labelsSchema, replySchema } from './common.schema';
+import { attributesSchema, base64Schema, errorJsonSchema, idSchema, labelsSchema, replySchema } from './common.schema';
 import { taskInfoSchema, taskStatusSchema } from './task.schema';
 
 /**
@@ -49,7 +49,14 @@ export const operationSchema = z.discriminatedUnion('type', [
     type: z.literal('LAUNCH_GROUP'),
     launchGroup: z.object({ taskGroup: z.object({ tasks: z.array(taskSpecSchema).min(1).max(1000) }) }),
   }),
+  /**
+   * Dynamic reservation: `resources` are named as they will be once reserved, each with the role
+   * (one of the framework's, and the role its offer was made in) and optionally
+   * `reservation: {type: 'DYNAMIC', principal?, labels?}`; the master fills in the framework's
+   * principal. Their unreserved equivalent must be in what the offers have left.
+   */
   z.object({ type: z.literal('RESERVE'), reserve: z.object({ resources: resourcesJsonSchema }) }),
+  /** Gives dynamically reserved resources of the offers back to the unreserved pool (named exactly as offered). */
   z.object({ type: z.literal('UNRESERVE'), unreserve: z.object({ resources: resourcesJsonSchema }) }),
 ]);
 export type Operation = z.input<typeof operationSchema>;
@@ -84,8 +91,8 @@ export const schedulerCallSchema = z.discriminatedUnion('type', [
     ...withFramework,
     reconcile: z.object({ tasks: z.array(z.object({ taskId: idSchema, agentId: idSchema.optional() })).max(100_000) }).default({ tasks: [] }),
   }),
-  /** framework -> task: `data` is base64. */
-  z.object({ type: z.literal('MESSAGE'), ...withFramework, message: z.object({ agentId: idSchema, taskId: idSchema, data: z.string().max(1_048_576) }) }),
+  /** framework -> task: `data` is base64 (at most MAX_MESSAGE_BYTES bytes); best effort, like Mesos's framework messages. */
+  z.object({ type: z.literal('MESSAGE'), ...withFramework, message: z.object({ agentId: idSchema, taskId: idSchema, data: base64Schema }) }),
   z.object({ type: z.literal('TEARDOWN'), ...withFramework }),
   z.object({ type: z.literal('UPDATE_FRAMEWORK'), ...withFramework, updateFramework: z.object({ frameworkInfo: frameworkInfoSchema }) }),
 ]);
@@ -101,6 +108,12 @@ export const schedulerCallReplySchema = replySchema({
   masterId: z.string().optional(),
   /** ACCEPT: offers that could not be used (rescinded, expired, already used), with why. */
   refusedOffers: z.array(z.object({ offerId: z.string(), reason: z.string() })).optional(),
+  /**
+   * ACCEPT: RESERVE/UNRESERVE operations that were refused (bad role, more than offered, not
+   * reserved...), by their index in `operations`, each with a typed error listing every problem.
+   * A refused operation changed nothing; the operations after it were still carried out.
+   */
+  refusedOperations: z.array(z.object({ index: z.number().int().min(0), type: z.enum(['RESERVE', 'UNRESERVE']), error: errorJsonSchema })).optional(),
 });
 export type SchedulerCallReply = z.infer<typeof schedulerCallReplySchema>;
 
@@ -124,7 +137,8 @@ export const schedulerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('RESCIND'), ...withEpoch, rescind: z.object({ offerId: idSchema }) }),
   /** status.uuid present: the framework must ACKNOWLEDGE it (the driver does, after the callback). */
   z.object({ type: z.literal('UPDATE'), ...withEpoch, update: z.object({ status: taskStatusSchema }) }),
-  z.object({ type: z.literal('MESSAGE'), ...withEpoch, message: z.object({ agentId: idSchema, taskId: idSchema.optional(), data: z.string() }) }),
+  /** task -> framework: what the task's executor sent (`data` base64). */
+  z.object({ type: z.literal('MESSAGE'), ...withEpoch, message: z.object({ agentId: idSchema, taskId: idSchema.optional(), data: base64Schema }) }),
   z.object({ type: z.literal('FAILURE'), ...withEpoch, failure: z.object({ agentId: idSchema.optional(), taskId: idSchema.optional(), status: z.number().int().optional() }) }),
   z.object({ type: z.literal('ERROR'), ...withEpoch, error: z.object({ message: z.string() }) }),
   z.object({ type: z.literal('HEARTBEAT'), ...withEpoch }),

@@ -1,6 +1,9 @@
 import type { Logger } from '@pando/common';
 import type { TaskInfo, TaskReason, TaskState } from '@pando/protocol';
 
+/** The most bytes one framework message carries (TaskDriver.sendMessage, Executor.message). */
+export { MAX_MESSAGE_BYTES } from '@pando/protocol';
+
 /** The executor contract version. A plugin built for another version is refused at load time. */
 export const EXECUTOR_API_VERSION = 1;
 
@@ -49,6 +52,16 @@ export interface TaskUpdateFields {
  */
 export interface TaskDriver {
   update(state: TaskState, fields?: TaskUpdateFields): void;
+  /**
+   * Sends `data` to the task's framework, which gets it as a MESSAGE event
+   * (`Scheduler.message`, base64 on the wire). Best effort, as Mesos's framework messages: sent
+   * once, in call order, never retried; dropped (and logged by the master) when the framework is
+   * not connected. At most MAX_MESSAGE_BYTES (768 KiB); more throws InputError. May be called
+   * any time while the task runs, and right after its terminal update for last words.
+   * Optional in the type only so that test doubles need not implement it: the agent's drivers
+   * always have it.
+   */
+  sendMessage?(data: Uint8Array): void;
 }
 
 /** A task the agent had checkpointed before it restarted, handed back to its executor. */
@@ -62,8 +75,8 @@ export interface RecoveredTask {
 
 /**
  * An executor runs tasks of one kind (shell commands, Docker containers, simulated tasks).
- * The agent calls `probe` once at start, then `recover` once (after a restart), then `launch`
- * and `kill` any number of times, and `shutdown` when it stops.
+ * The agent calls `probe` once at start, then `recover` once (after a restart), then `launch`,
+ * `kill` and `message` any number of times, and `shutdown` when it stops.
  */
 export interface Executor {
   /**
@@ -92,6 +105,15 @@ export interface Executor {
    * still running as RUNNING and the ones that ended meanwhile with their terminal state.
    */
   recover?(tasks: RecoveredTask[], driverFor: (taskId: string) => TaskDriver): Promise<void>;
+  /**
+   * A message from the task's framework (scheduler call MESSAGE), for a task this executor
+   * launched or recovered and that has not ended. The agent calls it once per message, in
+   * arrival order per task (the next call waits for the previous one's promise); it may overlap
+   * with `kill`. Best effort: a throw or rejection is logged by the agent, never retried.
+   * Executors without this hook cannot receive messages: the agent drops them with a warning.
+   * What the task sees is the executor's to define (the command executor appends to a file).
+   */
+  message?(taskId: string, data: Uint8Array): void | Promise<void>;
   /** The agent is stopping; tasks keep running (they are recovered on restart). */
   shutdown?(): Promise<void>;
 }

@@ -10,3 +10,4 @@ export type { CallReply, OfferFilters, OfferRefs, ReconcileTask } from './schedu
 export { SchedulerDriverCalls } from './scheduler-driver-calls';
 export { ReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff';
 export { taskSpec, offerResources, generatedTaskId, type TaskSpecInput, type ValidatedTaskSpec } from './task-spec';
+export { reservedFor, reserveOperation, unreserveOperation, type ReservationOptions } from './reservations';

@@ -12,7 +12,12 @@ export abstract class SchedulerDriverCalls {
   /** Sends one call built for the current framework id (see SchedulerDriver for the rules). */
   protected abstract call(type: SchedulerCall['type'], build: (frameworkId: string) => SchedulerCall): Promise<CallReply>;
 
-  /** ACCEPT: applies operations (LAUNCH, LAUNCH_GROUP, RESERVE, UNRESERVE) to the offers; resources left over are declined with `filters`. */
+  /**
+   * ACCEPT: applies operations (LAUNCH, LAUNCH_GROUP, RESERVE, UNRESERVE; see reserveOperation)
+   * to the offers, in order; resources left over are declined with `filters`. The reply's
+   * refusedOffers names stale offers, refusedOperations the RESERVE/UNRESERVE refused (with a
+   * typed error each); refused tasks come as TASK_ERROR updates.
+   */
   accept(offers: OfferRefs, operations: Operation[], filters?: OfferFilters): Promise<CallReply> {
     return this.call('ACCEPT', (id) => calls.acceptCall(id, calls.offerIdsOf(offers), operations, filters));
   }
@@ -62,7 +67,14 @@ export abstract class SchedulerDriverCalls {
     return this.call('RECONCILE', (id) => calls.reconcileCall(id, tasks));
   }
 
-  /** MESSAGE to a task's executor; `data` is base64, passed as is. */
+  /**
+   * MESSAGE to a live task's executor on `agentId` (`data` base64, at most MAX_MESSAGE_BYTES
+   * decoded, e.g. `Buffer.from('ping\n').toString('base64')`). Best effort, as in Mesos: resolves
+   * once the master sent it on; rejects with NotFoundError (unknown agent or task),
+   * ConflictError (another framework's task, or one that ended), InputError (the task runs on
+   * another agent) or UnavailableError (agent unreachable). The command executor appends it to
+   * the task's `$PANDO_INBOX` file.
+   */
   message(agentId: string, taskId: string, data: string): Promise<CallReply> {
     return this.call('MESSAGE', (id) => calls.messageCall(id, agentId, taskId, data));
   }

@@ -1,6 +1,6 @@
 process.env.PANDO_LOG_LEVEL ??= 'warn';
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@pando/common';
@@ -18,8 +18,14 @@ interface Update extends TaskUpdateFields {
 class Recorder implements TaskDriver {
   readonly updates: Update[] = [];
   readonly saved: Array<Record<string, unknown>> = [];
+  /** Messages and states, in the order they were reported. */
+  readonly log: string[] = [];
   update(state: TaskState, fields: TaskUpdateFields = {}): void {
     this.updates.push({ state, ...fields });
+    this.log.push(`state ${state}`);
+  }
+  sendMessage(data: Uint8Array): void {
+    this.log.push(`message ${Buffer.from(data).toString()}`);
   }
   checkpoint(data: Record<string, unknown>): void {
     this.saved.push(data);
@@ -89,7 +95,7 @@ describe('command executor recovery', () => {
     expect(record.taskPid).toEqual(expect.any(Number));
     expect(isAlive(record.supervisor)).toBe(true);
     expect(identify(record.taskPid!)).toBeDefined();
-    expect(first.saved.at(-1)).toEqual(record);
+    expect(first.saved.at(-1)).toEqual({ ...record, outboxOffset: 0 });
   });
 
   it('re-attaches to a task that still runs: no new process, and it can be killed', async () => {
@@ -149,5 +155,21 @@ describe('command executor recovery', () => {
   it('leaves tasks that had already ended alone', async () => {
     const { driver } = await recover(launchOf('true'), 'FINISHED');
     expect(driver.updates).toEqual([]);
+  });
+
+  it('sends what a task wrote to its outbox while the agent was away, from the checkpointed offset, before its end', async () => {
+    const { launch, first } = await launchThenForget(
+      'echo one >> "$PANDO_OUTBOX"; printf "two\\nthr" >> "$PANDO_OUTBOX"; while [ ! -f go ]; do sleep 0.05; done; echo ee >> "$PANDO_OUTBOX"; echo four >> "$PANDO_OUTBOX"',
+    );
+    await waitFor(() => first.saved.at(-1)?.['outboxOffset'] === 8, 'the first two lines read and checkpointed', 5000, 20);
+    expect(first.log).toEqual(['state STARTING', 'state RUNNING', 'message one', 'message two']);
+    // The agent stops; the task goes on writing, then ends.
+    await executors.at(-1)!.shutdown();
+    writeFileSync(join(launch.sandboxDir, 'go'), '');
+    await waitFor(() => existsSync(sandboxPaths(launch.sandboxDir).exitStatus), 'exit status');
+    const { driver } = await recover(launch, 'RUNNING', first.saved.at(-1));
+    expect(driver.log).toEqual(['message three', 'message four', 'state FINISHED']);
+    // The stopped executor read nothing more (it still saw its child end: it is its parent).
+    expect(first.log.filter((entry) => entry.startsWith('message'))).toEqual(['message one', 'message two']);
   });
 });

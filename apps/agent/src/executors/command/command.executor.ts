@@ -1,5 +1,5 @@
 import { constants, existsSync } from 'node:fs';
-import { access, chown } from 'node:fs/promises';
+import { access, appendFile, chown, writeFile } from 'node:fs/promises';
 import { describeError } from '@pando/common';
 import { isTerminalState, type TaskInfo } from '@pando/protocol';
 import {
@@ -14,8 +14,9 @@ import {
 import { canCheckpoint } from '../executor-extensions';
 import { outcomeOf, supervisorLostOutcome, type Outcome } from './exit-outcome';
 import { isAlive, signalGroup, signalProcess, type ProcessIdentity } from './process-identity';
-import { asSupervisorRecord, readExitStatus, readSupervisorRecord, sandboxPaths, writeKillRequest } from './sandbox-records';
+import { asSupervisorRecord, outboxOffsetOf, readExitStatus, readSupervisorRecord, sandboxPaths, writeKillRequest } from './sandbox-records';
 import { SUPERVISOR_SCRIPT, SupervisorPool } from './supervisor-pool';
+import { TaskOutbox } from './task-outbox';
 import type { LaunchSpec } from './supervisor-process';
 import { resolveUser, type UserIds } from './user-ids';
 
@@ -45,6 +46,10 @@ interface CommandTask {
   /** Re-attached after an agent restart: its supervisor is not our child, so it is polled. */
   recovered: boolean;
   orphanTimer?: NodeJS.Timeout;
+  /** Follows `<sandbox>/outbox`: each line the task writes is a message to its framework. */
+  outbox?: TaskOutbox;
+  /** Where the outbox has been read up to (checkpointed). */
+  outboxOffset: number;
 }
 
 /**
@@ -53,6 +58,11 @@ interface CommandTask {
  * its own process group, with stdout/stderr in the sandbox files, records the exit status in
  * `<sandbox>/exit-status.json` and carries out kills. Supervisor and task both outlive the agent,
  * so a restarted agent re-attaches to them (recover()) or reads how the task ended meanwhile.
+ *
+ * Framework messages: what the framework sends the task (MESSAGE) is appended, as is, to
+ * `<sandbox>/inbox` (`$PANDO_INBOX`); every line the task appends to `<sandbox>/outbox`
+ * (`$PANDO_OUTBOX`) goes to the framework as one MESSAGE event, without its newline. The last
+ * lines of a task that ends are sent before its terminal update.
  */
 export class CommandExecutor implements Executor {
   private readonly tasks = new Map<string, CommandTask>();
@@ -102,6 +112,7 @@ export class CommandExecutor implements Executor {
       killRequested: false,
       ended: false,
       recovered: false,
+      outboxOffset: 0,
     };
     this.tasks.set(taskId, entry);
     driver.update('STARTING');
@@ -109,7 +120,7 @@ export class CommandExecutor implements Executor {
       await this.start(launch, entry);
     } catch (err) {
       // start() reports its own failures; this is the last guard so no task stays STARTING.
-      this.end(entry, { state: 'FAILED', fields: { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `failed to start task: ${describeError(err)}` } });
+      await this.end(entry, { state: 'FAILED', fields: { reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: `failed to start task: ${describeError(err)}` } });
     }
   }
 
@@ -124,13 +135,20 @@ export class CommandExecutor implements Executor {
     this.signalKill(entry, gracePeriodMs);
   }
 
+  /** A framework's message: appended, as is, to the task's inbox (the agent calls this in order). */
+  async message(taskId: string, data: Uint8Array): Promise<void> {
+    const entry = this.tasks.get(taskId);
+    if (!entry || entry.ended) return;
+    await appendFile(sandboxPaths(entry.sandboxDir).inbox, data);
+  }
+
   async recover(recovered: RecoveredTask[], driverFor: (taskId: string) => TaskDriver): Promise<void> {
     for (const item of recovered) {
       if (isTerminalState(item.lastState)) continue;
       const taskId = item.launch.task.taskId;
       if (this.tasks.has(taskId)) continue;
       try {
-        this.recoverOne(item, driverFor(taskId));
+        await this.recoverOne(item, driverFor(taskId));
       } catch (err) {
         this.context.log.error({ taskId, err: describeError(err) }, `failed to recover task ${taskId}`);
       }
@@ -142,7 +160,11 @@ export class CommandExecutor implements Executor {
     this.pool.shutdown();
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
-    for (const entry of this.tasks.values()) if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
+    for (const entry of this.tasks.values()) {
+      if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
+      // Lines written from now on are sent by the next agent (from the checkpointed offset).
+      entry.outbox?.stop();
+    }
   }
 
   private async start(launch: TaskLaunch, entry: CommandTask): Promise<void> {
@@ -160,6 +182,7 @@ export class CommandExecutor implements Executor {
     if (entry.killRequested) {
       return this.end(entry, { state: 'KILLED', fields: { reason: 'REASON_TASK_KILLED_DURING_LAUNCH', message: 'killed before it started' } });
     }
+    await this.createMailboxes(launch.sandboxDir, user);
     const supervisor = this.pool.take();
     // Nothing is written before the hand-over: the supervisor records itself and the task's pid
     // in the sandbox before it answers, so a restart finds them whenever the agent died.
@@ -171,7 +194,8 @@ export class CommandExecutor implements Executor {
     }
     entry.supervisor = reply.identity;
     entry.taskPid = reply.started;
-    if (canCheckpoint(entry.driver)) entry.driver.checkpoint({ supervisor: entry.supervisor, taskPid: entry.taskPid });
+    this.checkpoint(entry);
+    this.followOutbox(entry);
     if (entry.killRequested) this.signalKill(entry, entry.killGraceMs ?? SUPERVISOR_DEFAULT_GRACE_MS);
     this.context.log.info({ taskId: entry.taskId, pid: reply.started, supervisorPid: supervisor.pid, sandbox: launch.sandboxDir }, `task ${entry.taskId} started`);
     if (!entry.ended) entry.driver.update('RUNNING');
@@ -187,7 +211,7 @@ export class CommandExecutor implements Executor {
       args,
       ...(argv0 !== undefined ? { argv0 } : {}),
       cwd: launch.sandboxDir,
-      env: { PATH: process.env.PATH ?? DEFAULT_PATH, ...launch.env },
+      env: { PATH: process.env.PATH ?? DEFAULT_PATH, PANDO_INBOX: paths.inbox, PANDO_OUTBOX: paths.outbox, ...launch.env },
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
       stdoutPath: paths.stdout,
       stderrPath: paths.stderr,
@@ -197,6 +221,47 @@ export class CommandExecutor implements Executor {
       defaultGraceMs: SUPERVISOR_DEFAULT_GRACE_MS,
       title: `pando-supervisor ${launch.task.taskId}`,
     };
+  }
+
+  /** Empty inbox and outbox, owned by the task's user, so that the task can read and append. */
+  private async createMailboxes(sandboxDir: string, user: UserIds | undefined): Promise<void> {
+    const { inbox, outbox } = sandboxPaths(sandboxDir);
+    for (const path of [inbox, outbox]) {
+      await writeFile(path, '', { flag: 'a' });
+      if (user) await chown(path, user.uid, user.gid);
+    }
+  }
+
+  /** Sends each line the task appends to its outbox to its framework, from `entry.outboxOffset` on. */
+  private followOutbox(entry: CommandTask): void {
+    if (entry.ended || entry.outbox) return;
+    const path = sandboxPaths(entry.sandboxDir).outbox;
+    const { driver, taskId } = entry;
+    entry.outbox = new TaskOutbox(
+      path,
+      entry.outboxOffset,
+      {
+        line: (data) => {
+          try {
+            driver.sendMessage?.(data);
+          } catch (err) {
+            this.context.log.warn({ taskId, err: describeError(err) }, `cannot send a message of task ${taskId}: ${describeError(err)}`);
+          }
+        },
+        consumed: (offset) => {
+          entry.outboxOffset = offset;
+          this.checkpoint(entry);
+        },
+      },
+      this.context.log,
+    );
+    entry.outbox.start();
+  }
+
+  /** What a restarted agent needs to re-attach: the supervisor, the task's pid, the outbox offset. */
+  private checkpoint(entry: CommandTask): void {
+    if (!canCheckpoint(entry.driver) || !entry.supervisor) return;
+    entry.driver.checkpoint({ supervisor: entry.supervisor, ...(entry.taskPid !== undefined ? { taskPid: entry.taskPid } : {}), outboxOffset: entry.outboxOffset });
   }
 
   /** The grace period goes in a file the supervisor reads when SIGTERM arrives. */
@@ -216,20 +281,17 @@ export class CommandExecutor implements Executor {
   }
 
   /** The supervisor is gone: report what it recorded (or that it recorded nothing). */
-  private onSupervisorEnd(entry: CommandTask, supervisorPid?: number): void {
-    if (entry.ended) return;
+  private onSupervisorEnd(entry: CommandTask, supervisorPid?: number): Promise<void> {
+    if (entry.ended) return Promise.resolve();
     const status = readExitStatus(entry.sandboxDir);
-    if (status) {
-      this.end(entry, outcomeOf(status, entry.program));
-      return;
-    }
+    if (status) return this.end(entry, outcomeOf(status, entry.program));
     // Nothing recorded: its task may still run, unowned. It must not.
     if (entry.taskPid !== undefined) signalGroup(entry.taskPid, 'SIGKILL');
     const pid = entry.supervisor?.pid ?? supervisorPid ?? 0;
-    this.end(entry, entry.killRequested ? { state: 'KILLED', fields: { message: `killed (its supervisor, pid ${pid}, ended without recording the exit)` } } : supervisorLostOutcome(pid, 'ended without recording an exit status'));
+    return this.end(entry, entry.killRequested ? { state: 'KILLED', fields: { message: `killed (its supervisor, pid ${pid}, ended without recording the exit)` } } : supervisorLostOutcome(pid, 'ended without recording an exit status'));
   }
 
-  private recoverOne(item: RecoveredTask, driver: TaskDriver): void {
+  private async recoverOne(item: RecoveredTask, driver: TaskDriver): Promise<void> {
     const { task, sandboxDir } = item.launch;
     const entry: CommandTask = {
       taskId: task.taskId,
@@ -239,14 +301,18 @@ export class CommandExecutor implements Executor {
       killRequested: false,
       ended: false,
       recovered: true,
+      outboxOffset: outboxOffsetOf(item.checkpoint),
     };
     const status = readExitStatus(sandboxDir);
     const record = readSupervisorRecord(sandboxDir) ?? asSupervisorRecord(item.checkpoint);
+    // What it wrote while the agent was away is sent now (before its end, if it ended).
+    const hasOutbox = existsSync(sandboxPaths(sandboxDir).outbox);
     if (status) {
       // Ended while the agent was away: its real outcome.
       this.tasks.set(entry.taskId, entry);
       entry.supervisor = record?.supervisor;
-      this.end(entry, outcomeOf(status, entry.program), 'ended while the agent was down');
+      if (hasOutbox) this.followOutbox(entry);
+      await this.end(entry, outcomeOf(status, entry.program), 'ended while the agent was down');
       return;
     }
     if (!record) {
@@ -255,14 +321,15 @@ export class CommandExecutor implements Executor {
       const outcome: Outcome = launching
         ? { state: 'FAILED', fields: { reason: 'REASON_AGENT_RESTARTED', message: 'the agent restarted before the task was started' } }
         : supervisorLostOutcome(0, 'left no record in the sandbox');
-      this.end(entry, outcome, 'never started');
+      await this.end(entry, outcome, 'never started');
       return;
     }
     entry.supervisor = record.supervisor;
     entry.taskPid = record.taskPid;
     this.tasks.set(entry.taskId, entry);
+    if (hasOutbox) this.followOutbox(entry);
     if (!isAlive(record.supervisor)) {
-      this.onSupervisorEnd(entry);
+      await this.onSupervisorEnd(entry);
       return;
     }
     this.context.log.info({ taskId: entry.taskId, supervisorPid: record.supervisor.pid, taskPid: record.taskPid }, `re-attached to task ${entry.taskId}`);
@@ -284,7 +351,7 @@ export class CommandExecutor implements Executor {
       for (const entry of this.tasks.values()) {
         if (!entry.recovered || entry.ended || !entry.supervisor) continue;
         if (!isAlive(entry.supervisor)) {
-          this.onSupervisorEnd(entry);
+          void this.onSupervisorEnd(entry);
           continue;
         }
         watching++;
@@ -297,12 +364,15 @@ export class CommandExecutor implements Executor {
     this.pollTimer.unref();
   }
 
-  private end(entry: CommandTask, outcome: Outcome, note?: string): void {
+  /** Reports the task's end (once); resolves when the terminal update has been made. */
+  private async end(entry: CommandTask, outcome: Outcome, note?: string): Promise<void> {
     if (entry.ended) return;
     entry.ended = true;
     if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
     this.tasks.delete(entry.taskId);
     if (note) this.context.log.info({ taskId: entry.taskId, state: outcome.state, ...outcome.fields }, `task ${entry.taskId} ${note}`);
+    // Its last words first: the lines it wrote before it ended go out before its terminal update.
+    if (entry.outbox) await entry.outbox.close().catch(() => undefined);
     entry.driver.update(outcome.state, outcome.fields);
   }
 }

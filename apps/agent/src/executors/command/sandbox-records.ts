@@ -8,13 +8,16 @@ import type { ProcessIdentity } from './process-identity';
  * - `supervisor.json`: who supervises the task and the task's pid (written by the supervisor
  *   once the task is spawned, before it answers the agent);
  * - `exit-status.json`: how the task ended (written by the supervisor);
- * - `kill.json`: the grace period of a requested kill (read by the supervisor on SIGTERM).
+ * - `kill.json`: the grace period of a requested kill (read by the supervisor on SIGTERM);
+ * - `inbox`, `outbox`: framework messages in (appended as they come) and out (one per line).
  * supervisor.json and kill.json use temp + rename without fsync: they describe processes, and
  * after a power loss no process is left for them to describe.
  */
 export const SUPERVISOR_FILE = 'supervisor.json';
 export const EXIT_STATUS_FILE = 'exit-status.json';
 export const KILL_FILE = 'kill.json';
+export const INBOX_FILE = 'inbox';
+export const OUTBOX_FILE = 'outbox';
 
 export interface SupervisorRecord {
   supervisor: ProcessIdentity;
@@ -35,14 +38,22 @@ export interface ExitStatus {
   neverStarted?: boolean;
 }
 
-export function sandboxPaths(sandboxDir: string): { supervisor: string; exitStatus: string; kill: string; stdout: string; stderr: string } {
+export function sandboxPaths(sandboxDir: string): { supervisor: string; exitStatus: string; kill: string; stdout: string; stderr: string; inbox: string; outbox: string } {
   return {
     supervisor: join(sandboxDir, SUPERVISOR_FILE),
     exitStatus: join(sandboxDir, EXIT_STATUS_FILE),
     kill: join(sandboxDir, KILL_FILE),
     stdout: join(sandboxDir, 'stdout'),
     stderr: join(sandboxDir, 'stderr'),
+    inbox: join(sandboxDir, INBOX_FILE),
+    outbox: join(sandboxDir, OUTBOX_FILE),
   };
+}
+
+/** Where a recovered task's outbox had been read up to (checkpointed with the task), else 0. */
+export function outboxOffsetOf(checkpoint: Record<string, unknown> | undefined): number {
+  const offset = checkpoint?.['outboxOffset'];
+  return typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0 ? offset : 0;
 }
 
 function writeQuickly(path: string, value: unknown): void {
