@@ -93,7 +93,15 @@ describe('kill -9 of the leading master during launches (3 masters, 3-node NATS,
     await launching;
 
     // Every task launched gets a state the framework knows.
-    const settled = await ledger.settle();
+    const settled = await ledger.settle().catch((err: Error) => {
+      // What the processes said about the unsettled tasks, to find where they got stuck.
+      const ids = [...err.message.matchAll(/(ha-\d+): /g)].map((m) => m[1]!);
+      for (const p of [...cluster.masters, ...cluster.agents].map((x) => x.process)) {
+        const lines = p.lines.filter((l) => ids.some((id) => l.includes(`"${id}"`) || l.includes(`'${id}'`)));
+        process.stderr.write(`---- ${p.pid} (${lines.length} lines about ${ids.join(', ')})\n${lines.slice(-40).join('\n')}\n`);
+      }
+      throw err;
+    });
     const byState = new Map<string, string[]>();
     for (const [id, status] of settled) byState.set(status.state, [...(byState.get(status.state) ?? []), id]);
     const counts = Object.fromEntries([...byState].map(([state, ids]) => [state, ids.length]));

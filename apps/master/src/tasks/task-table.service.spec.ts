@@ -6,6 +6,21 @@ import { TaskTable } from './task-table.service';
 const NOW = Date.UTC(2026, 0, 1);
 
 describe('TaskTable', () => {
+  it('does not take a task back when its agent re-sends an older update after reporting a newer one (failover)', () => {
+    const table = new TaskTable(10);
+    const info = taskInfo('t1', 'a1');
+    const task = table.addLaunched(info, NOW);
+    // The agent re-registers with the task's latest status (RUNNING, generated at NOW + 70)...
+    expect(table.apply(task, taskStatus(info, 'RUNNING', { uuid: 'u2', timestamp: NOW + 70 }), NOW)).toBe('applied');
+    // ...then re-sends the STARTING update (NOW + 5) the dead leader never acknowledged.
+    expect(table.apply(task, taskStatus(info, 'STARTING', { uuid: 'u1', timestamp: NOW + 5 }), NOW)).toBe('stale');
+    expect(task.state).toBe('RUNNING');
+    // A status the master made itself is no reason to refuse a later agent update.
+    table.apply(task, taskStatus(info, 'UNREACHABLE', { source: 'SOURCE_MASTER', timestamp: NOW + 1000 }), NOW);
+    expect(table.apply(task, taskStatus(info, 'RUNNING', { uuid: 'u3', timestamp: NOW + 500 }), NOW)).toBe('applied');
+    expect(task.state).toBe('RUNNING');
+  });
+
   it('adds launched tasks as STAGING and sums used resources per agent and framework', () => {
     const table = new TaskTable(10);
     table.addLaunched(taskInfo('t1', 'a1'), NOW);

@@ -4,8 +4,12 @@ import { statusTimeMs } from './status-time';
 import { TaskBucket } from './task-bucket';
 import { TaskRecord } from './task.record';
 
-/** What applying a status did: recorded it, or left the task alone (and why). */
-export type ApplyOutcome = 'applied' | 'duplicate' | 'terminal';
+/**
+ * What applying a status did: recorded it, or left the task alone (and why). `stale`: an agent's
+ * update older than the agent's own latest status the master already has (see apply()); it is
+ * still forwarded to the framework, but the task's state does not go back.
+ */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'terminal' | 'stale';
 
 /** A status the master made up itself (agent unreachable, task not reported): frameworks need it. */
 export interface MasterStatus {
@@ -126,10 +130,14 @@ export class TaskTable {
   /**
    * Applies a status to a task: a task in a terminal state never changes again, and an update
    * whose uuid was already applied is not applied twice (agents re-send until acknowledged).
+   * After a failover an agent re-registers with its tasks' latest statuses and then re-sends the
+   * updates the dead leader never acknowledged, which are older: those must not take the task
+   * back (STARTING after RUNNING), or reconciliation would answer the old state for good.
    */
   apply(task: TaskRecord, status: TaskStatus, now: number): ApplyOutcome {
     if (status.uuid !== undefined && task.hasApplied(status.uuid)) return 'duplicate';
     if (isTerminalState(task.state)) return 'terminal';
+    if (isOlderAgentStatus(task.latest, status, now)) return 'stale';
     task.record(status, statusTimeMs(status.timestamp, now));
     if (isTerminalState(status.state)) this.complete(task);
     return 'applied';
@@ -279,4 +287,10 @@ function unbucket(buckets: Map<string, TaskBucket>, key: string, task: TaskRecor
   if (!found) return;
   found.remove(task);
   if (found.size === 0) buckets.delete(key);
+}
+
+/** Both from the agent's side (its clock) and `status` generated before `latest`. */
+function isOlderAgentStatus(latest: TaskStatus | undefined, status: TaskStatus, now: number): boolean {
+  if (!latest || latest.source === 'SOURCE_MASTER' || status.source === 'SOURCE_MASTER') return false;
+  return statusTimeMs(status.timestamp, now) < statusTimeMs(latest.timestamp, now);
 }
