@@ -88,8 +88,26 @@ describe('kill -9 of the leading master during launches (3 masters, 3-node NATS,
     expect(epoch).toBeGreaterThan(firstEpoch);
 
     // The framework is taken over by the new leader (SUBSCRIBED with the new epoch) and goes on.
-    await waitFor(() => fw.driver.state === 'subscribed' && fw.driver.epoch === epoch, 'the framework on the new epoch', 20_000);
-    expect(subscriptions.at(-1)).toEqual({ epoch, reconnected: true });
+    // On a badly overloaded machine the new leader may itself miss a renewal and hand over again
+    // (crash-only): then the framework must be on the epoch of whichever master leads now.
+    const leaderEpoch = async (): Promise<number | undefined> => {
+      for (const m of cluster.masters) {
+        const health = await m.health().catch(() => undefined);
+        if (health?.leader) return health.epoch;
+      }
+      return undefined;
+    };
+    const finalEpoch = await waitFor(
+      async () => {
+        const now = await leaderEpoch();
+        return fw.driver.state === 'subscribed' && now !== undefined && fw.driver.epoch === now ? now : undefined;
+      },
+      'the framework on the leading master epoch',
+      20_000,
+    );
+    if (finalEpoch !== epoch) process.stderr.write(`[ha] the leader changed again under load: epoch ${epoch} -> ${finalEpoch}\n`);
+    expect(finalEpoch).toBeGreaterThanOrEqual(epoch);
+    expect(subscriptions.at(-1)).toEqual({ epoch: finalEpoch, reconnected: true });
     await launching;
 
     // Every task launched gets a state the framework knows.
