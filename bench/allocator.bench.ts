@@ -15,16 +15,10 @@
  */
 import { Resources } from '@pando/resources';
 import { createAllocator, type Allocation, type Allocator } from '../apps/master/src/allocation';
+import { envInt } from './bench-env';
 
 const AGENT_RESOURCES = 'cpus:16;mem:65536;disk:200000;ports:[31000-32000]';
 
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
-  return value;
-}
 
 /** Small seeded PRNG (mulberry32) so that runs shuffle agents the same way. */
 function seeded(seed: number): () => number {

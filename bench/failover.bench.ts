@@ -36,6 +36,7 @@ import {
   waitForLeader,
   type RunningMaster,
 } from '@pando/testing';
+import { envInt } from './bench-env';
 
 const AGENTS = envInt('AGENTS', 1000);
 const TASKS = envInt('TASKS', 10_000);
@@ -50,13 +51,6 @@ const PER_AGENT = Math.ceil(TASKS / AGENTS);
 /** Tasks asked about per explicit RECONCILE (a call stays far below NATS's 1 MB payload). */
 const RECONCILE_BATCH = 2000;
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return value;
-}
 
 function progress(message: string): void {
   process.stderr.write(`[bench:failover] ${message}\n`);

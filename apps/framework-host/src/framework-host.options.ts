@@ -1,6 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import {
   isSubjectSafeId,
+  kvReplicasOptionSpec,
   natsOptionSpecs,
   natsSettingsFrom,
   newId,
@@ -100,17 +101,7 @@ export const frameworkHostOptionSpecs = {
     description: 'host name or address other processes reach this host at (default: the OS host name)',
     parse: parsers.string,
   } as OptionSpec<string | undefined>,
-  kvReplicas: {
-    flag: 'kv-replicas',
-    env: 'PANDO_KV_REPLICAS',
-    description: 'replicas of the KV buckets this host creates (plugin state, leases): 1, 3 or 5',
-    default: 1,
-    parse: (raw: string) => {
-      const n = parsers.int(1, 5)(raw);
-      if (![1, 3, 5].includes(n)) throw new Error('expected 1, 3 or 5');
-      return n;
-    },
-  } as OptionSpec<number>,
+  kvReplicas: kvReplicasOptionSpec('plugin state, leases'),
   leaseTtlMs: {
     flag: 'lease-ttl-ms',
     env: 'PANDO_PLUGIN_LEASE_TTL_MS',

@@ -3,6 +3,7 @@ import { ALLOCATOR_KINDS } from './allocation';
 import { parseQuotas, parseWeights, type RoleQuota } from './offers/allocation-policy.parser';
 import {
   isSubjectSafeId,
+  kvReplicasOptionSpec,
   natsOptionSpecs,
   natsSettingsFrom,
   newId,
@@ -160,17 +161,7 @@ export const masterOptionSpecs = {
     default: 100,
     parse: parsers.int(0, 100_000),
   } as OptionSpec<number>,
-  kvReplicas: {
-    flag: 'kv-replicas',
-    env: 'PANDO_KV_REPLICAS',
-    description: 'replicas of the KV bucket this master creates (leader lease, registry): 1, 3 or 5',
-    default: 1,
-    parse: (raw: string) => {
-      const n = parsers.int(1, 5)(raw);
-      if (![1, 3, 5].includes(n)) throw new Error('expected 1, 3 or 5');
-      return n;
-    },
-  } as OptionSpec<number>,
+  kvReplicas: kvReplicasOptionSpec('leader lease, registry'),
   registryBucket: {
     flag: 'registry-bucket',
     env: 'PANDO_MASTER_REGISTRY_BUCKET',

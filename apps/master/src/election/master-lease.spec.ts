@@ -11,7 +11,11 @@ import { MasterLease } from './master-lease';
 const TTL = 1000; // renew every 333 ms, poll every 100 ms, a leader's grace is 900 ms
 const log = createLogger('lease-spec').child({}, { level: 'silent' });
 
-/** The lease against a real KV bucket; only the clock is fake. */
+/**
+ * The masters' lease against a real KV bucket; only the clock is fake. KvLease's renewal and
+ * loss rules are specified once, in the framework host's plugin-lease.spec.ts; here what the
+ * masters rely on: epochs, the holder seen by standbys, takeover, release by marking.
+ */
 describe('MasterLease', () => {
   let server: NatsServerFixture;
   let nc: NatsConnection;
@@ -106,24 +110,6 @@ describe('MasterLease', () => {
     expect(tookMs).toBeLessThanOrEqual(TTL + 2 * 100);
     expect(b.epoch).toBeGreaterThan(a.epoch);
     expect(events.filter((e) => e.includes('acquired')).at(-1)).toBe(`b acquired ${b.epoch}`);
-  });
-
-  it('stops leading when it cannot renew within 0.9 ttl', async () => {
-    const a = lease('a');
-    await until(() => a.role === 'leader', 50);
-    // One jump: the renewal sent at 333 ms has no time to come back before the grace ends.
-    clock.advance(TTL);
-    expect(a.role).toBe('stopped');
-    expect(events.at(-1)).toBe(`a lost: lease ${key} could not be renewed within 900 ms`);
-    await a.settled();
-  });
-
-  it('stops leading at its next renewal when someone else wrote the key', async () => {
-    const a = lease('a');
-    await until(() => a.role === 'leader', 50);
-    await kv.put(key, info('intruder'));
-    await until(() => a.role === 'stopped', 400);
-    expect(events.at(-1)).toBe(`a lost: lease ${key} was taken over by another process`);
   });
 
   it('hands over at the next poll when the leader releases the lease', async () => {

@@ -28,6 +28,21 @@ export const natsOptionSpecs = {
   natsTlsKey: { flag: 'nats-tls-key', env: 'PANDO_NATS_TLS_KEY', description: 'client key file for TLS to NATS', parse: parsers.string } as OptionSpec<string | undefined>,
 };
 
+/** `--kv-replicas` / PANDO_KV_REPLICAS: replicas of the JetStream KV buckets a process creates. */
+export function kvReplicasOptionSpec(buckets: string): OptionSpec<number> {
+  return {
+    flag: 'kv-replicas',
+    env: 'PANDO_KV_REPLICAS',
+    description: `replicas of the KV buckets this process creates (${buckets}): 1, 3 or 5 (3 on a 3-node NATS cluster)`,
+    default: 1,
+    parse: (raw: string) => {
+      const n = parsers.int(1, 5)(raw);
+      if (![1, 3, 5].includes(n)) throw new Error('expected 1, 3 or 5');
+      return n;
+    },
+  };
+}
+
 export function natsSettingsFrom(values: {
   natsServers: string[];
   natsUser?: string;
