@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { resourcesJsonSchema } from '@pando/resources';
 import { exactlyOneOf } from '../batch-codec';
+import { withFastPath } from '../fast-path/fast-path';
+import { isLaunchTasksMessage, isStatusAckMessage, isStatusUpdateMessage } from '../fast-path/message-checks';
 import { attributesSchema, base64Schema, idSchema, replySchema } from './common.schema';
 import { taskInfoSchema, taskStatusSchema, type TaskInfo } from './task.schema';
 
@@ -66,14 +68,17 @@ const taskGroupSchema = z.array(taskInfoSchema).min(1).max(1000);
  * carries several independent groups in one message (each task of an ACCEPT's LAUNCH is a group
  * of its own), handled in order as if each had come alone. Exactly one of the two.
  */
-export const launchTasksMessageSchema = z
-  .object({
-    epoch: z.number().int(),
-    frameworkId: idSchema,
-    tasks: taskGroupSchema.optional(),
-    groups: z.array(taskGroupSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
-  })
-  .refine(...exactlyOneOf('tasks', 'groups'));
+export const launchTasksMessageSchema = withFastPath(
+  z
+    .object({
+      epoch: z.number().int(),
+      frameworkId: idSchema,
+      tasks: taskGroupSchema.optional(),
+      groups: z.array(taskGroupSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
+    })
+    .refine(...exactlyOneOf('tasks', 'groups')),
+  isLaunchTasksMessage,
+);
 export type LaunchTasksMessage = z.input<typeof launchTasksMessageSchema>;
 export type LaunchTasksMessageParsed = z.infer<typeof launchTasksMessageSchema>;
 
@@ -99,13 +104,16 @@ export type AgentStatus = z.infer<typeof agentStatusSchema>;
  * agent -> master: one status update (`status`), or several of the agent's tasks at once
  * (`statuses`, each handled as if it had come alone). Exactly one of the two.
  */
-export const statusUpdateMessageSchema = z
-  .object({
-    agentId: idSchema,
-    status: agentStatusSchema.optional(),
-    statuses: z.array(agentStatusSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
-  })
-  .refine(...exactlyOneOf('status', 'statuses'));
+export const statusUpdateMessageSchema = withFastPath(
+  z
+    .object({
+      agentId: idSchema,
+      status: agentStatusSchema.optional(),
+      statuses: z.array(agentStatusSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
+    })
+    .refine(...exactlyOneOf('status', 'statuses')),
+  isStatusUpdateMessage,
+);
 /** The single form, as the agent's status update manager makes it. */
 export interface StatusUpdateMessage {
   agentId: string;
@@ -125,17 +133,20 @@ export type StatusAck = z.infer<typeof ackSchema>;
  * master -> agent: these updates are acknowledged; send the next one of each task. One
  * (`taskId`, `uuid`), or several at once (`acks`), never both.
  */
-export const statusAckMessageSchema = z
-  .object({
-    epoch: z.number().int(),
-    taskId: idSchema.optional(),
-    uuid: z.string().min(1).max(64).optional(),
-    acks: z.array(ackSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
-  })
-  .refine((m) => (m.acks === undefined) !== (m.taskId === undefined && m.uuid === undefined), {
-    message: "needs either 'taskId' and 'uuid' or 'acks' (not both)",
-  })
-  .refine((m) => (m.taskId === undefined) === (m.uuid === undefined), { message: "'taskId' and 'uuid' go together" });
+export const statusAckMessageSchema = withFastPath(
+  z
+    .object({
+      epoch: z.number().int(),
+      taskId: idSchema.optional(),
+      uuid: z.string().min(1).max(64).optional(),
+      acks: z.array(ackSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
+    })
+    .refine((m) => (m.acks === undefined) !== (m.taskId === undefined && m.uuid === undefined), {
+      message: "needs either 'taskId' and 'uuid' or 'acks' (not both)",
+    })
+    .refine((m) => (m.taskId === undefined) === (m.uuid === undefined), { message: "'taskId' and 'uuid' go together" }),
+  isStatusAckMessage,
+);
 export type StatusAckMessage = z.infer<typeof statusAckMessageSchema>;
 
 /** The acknowledgements of a status ack message, whichever form it came in. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { resourcesJsonSchema } from '@pando/resources';
 import { exactlyOneOf } from '../batch-codec';
+import { withFastPath } from '../fast-path/fast-path';
+import { isHotSchedulerCall, isHotSchedulerEvent, isPlainOkReply } from '../fast-path/message-checks';
 import { attributesSchema, base64Schema, errorJsonSchema, idSchema, labelsSchema, replySchema } from './common.schema';
 import { taskInfoSchema, taskStatusSchema, type TaskStatus } from './task.schema';
 
@@ -70,7 +72,8 @@ const withFramework = { frameworkId: idSchema };
 export const acknowledgementSchema = z.object({ agentId: idSchema, taskId: idSchema, uuid: z.string().min(1).max(64) });
 export type Acknowledgement = z.infer<typeof acknowledgementSchema>;
 
-export const schedulerCallSchema = z.discriminatedUnion('type', [
+export const schedulerCallSchema = withFastPath(
+  z.discriminatedUnion('type', [
   z.object({ type: z.literal('SUBSCRIBE'), frameworkId: idSchema.optional(), subscribe: z.object({ frameworkInfo: frameworkInfoSchema }) }),
   z.object({
     type: z.literal('ACCEPT'),
@@ -113,7 +116,9 @@ export const schedulerCallSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('MESSAGE'), ...withFramework, message: z.object({ agentId: idSchema, taskId: idSchema, data: base64Schema }) }),
   z.object({ type: z.literal('TEARDOWN'), ...withFramework }),
   z.object({ type: z.literal('UPDATE_FRAMEWORK'), ...withFramework, updateFramework: z.object({ frameworkInfo: frameworkInfoSchema }) }),
-]);
+]),
+  isHotSchedulerCall,
+);
 export type SchedulerCall = z.input<typeof schedulerCallSchema>;
 export type SchedulerCallParsed = z.infer<typeof schedulerCallSchema>;
 export type SchedulerCallType = SchedulerCallParsed['type'];
@@ -124,7 +129,7 @@ export function acknowledgementsOf(call: Extract<SchedulerCallParsed, { type: 'A
 }
 
 /** SUBSCRIBE answers with the id and the heartbeat interval; other calls with ok (and ACCEPT's per-offer refusals). */
-export const schedulerCallReplySchema = replySchema({
+export const schedulerCallReplySchema = withFastPath(replySchema({
   frameworkId: idSchema.optional(),
   heartbeatIntervalSeconds: z.number().optional(),
   epoch: z.number().int().optional(),
@@ -137,7 +142,7 @@ export const schedulerCallReplySchema = replySchema({
    * A refused operation changed nothing; the operations after it were still carried out.
    */
   refusedOperations: z.array(z.object({ index: z.number().int().min(0), type: z.enum(['RESERVE', 'UNRESERVE']), error: errorJsonSchema })).optional(),
-});
+}), isPlainOkReply);
 export type SchedulerCallReply = z.infer<typeof schedulerCallReplySchema>;
 
 export const offerSchema = z.object({
@@ -155,7 +160,8 @@ export type Offer = z.infer<typeof offerSchema>;
 const withEpoch = { epoch: z.number().int() };
 const updateSchema = z.object({ status: taskStatusSchema });
 
-export const schedulerEventSchema = z.discriminatedUnion('type', [
+export const schedulerEventSchema = withFastPath(
+  z.discriminatedUnion('type', [
   z.object({ type: z.literal('SUBSCRIBED'), ...withEpoch, subscribed: z.object({ frameworkId: idSchema, heartbeatIntervalSeconds: z.number(), masterId: z.string() }) }),
   z.object({ type: z.literal('OFFERS'), ...withEpoch, offers: z.array(offerSchema) }),
   z.object({ type: z.literal('RESCIND'), ...withEpoch, rescind: z.object({ offerId: idSchema }) }),
@@ -176,7 +182,9 @@ export const schedulerEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('FAILURE'), ...withEpoch, failure: z.object({ agentId: idSchema.optional(), taskId: idSchema.optional(), status: z.number().int().optional() }) }),
   z.object({ type: z.literal('ERROR'), ...withEpoch, error: z.object({ message: z.string() }) }),
   z.object({ type: z.literal('HEARTBEAT'), ...withEpoch }),
-]);
+]),
+  isHotSchedulerEvent,
+);
 export type SchedulerEvent = z.infer<typeof schedulerEventSchema>;
 export type SchedulerEventType = SchedulerEvent['type'];
 
