@@ -179,6 +179,23 @@ describe('agent with NATS', () => {
     expect(Date.now() - killedAt).toBeLessThan(2000);
   });
 
+  it('takes launch groups and acknowledgements in batches, each as if it had come alone', async () => {
+    master.ackPolicy = () => false;
+    await start();
+    await waitFor(() => master.registrations.length === 1, 'registration', 5000, 20);
+    const bad = { ...task('agent-1', 'elsewhere', 'sleep 30'), agentId: 'agent-2' };
+    master.launch('agent-1', { epoch: 1, frameworkId: 'fw', groups: [[task('agent-1', 'one', 'sleep 30')], [task('agent-1', 'two', 'sleep 30'), bad]] });
+    await waitFor(() => master.statesOf('one').includes('STARTING') && master.statesOf('two').includes('ERROR') && master.statesOf('elsewhere').includes('ERROR'), 'first updates', 10_000, 20);
+    // The second group was refused whole; the first runs. Nothing is acknowledged yet: only heads went out.
+    expect(master.statesOf('one')).toEqual(['STARTING']);
+    const heads = new Map(master.statuses.map((s) => [s.status.taskId, s.status.uuid]));
+    expect([...heads.keys()].sort()).toEqual(['elsewhere', 'one', 'two']);
+    master.publishRaw(Subjects.agentStatusAck('agent-1'), JSON.stringify({ epoch: 1, acks: [...heads].map(([taskId, uuid]) => ({ taskId, uuid })) }));
+    // Every head was acknowledged by the one message: the next update of 'one' goes out, the refused tasks are done.
+    await waitFor(() => master.statesOf('one').includes('RUNNING'), 'the next update of one', 5000, 20);
+    await waitFor(async () => (await http<AgentStateJson>('/state')).pending_status_updates === 1, 'only the RUNNING of one in flight', 5000, 20);
+  });
+
   it('drops malformed and stale messages without changing anything', async () => {
     master.epoch = 5;
     await start();

@@ -124,7 +124,7 @@ describe('master (NATS + HTTP)', () => {
     expect(s.frameworks[0].tasks[0].state).toBe('TASK_UNREACHABLE');
     expect(await ask(Subjects.agentHeartbeat, { agentId })).toMatchObject({ ok: false, reregister: true });
 
-    const task = { ...launch.tasks[0], executor: 'command' };
+    const task = { ...launch.tasks![0], executor: 'command' };
     const again = await ask(Subjects.agentRegister, registerRequest({ agentId, tasks: [taskReport(task as never, 'RUNNING', 'u1')] }));
     expect(again).toMatchObject({ ok: true, agentId });
     s = await state('/master/state.json');

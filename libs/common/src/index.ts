@@ -6,3 +6,4 @@ export * from './config/options';
 export * from './nats/nats-settings';
 export * from './nats/nats-connection';
 export * from './lease/kv-lease';
+export * from './batching/tick-batcher';

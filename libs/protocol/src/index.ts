@@ -2,6 +2,7 @@ export * from './version';
 export * from './subjects';
 export * from './task-state';
 export * from './codec';
+export * from './batch-codec';
 export * from './messages/common.schema';
 export * from './messages/task.schema';
 export * from './messages/agent.messages';

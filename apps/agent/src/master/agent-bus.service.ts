@@ -1,8 +1,18 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
-import { connectNats, createLogger, describeError, UnavailableError, type Logger } from '@pando/common';
-import { publish, request, serveMessages, Subjects, type ExecutorToFrameworkMessage, type StatusUpdateMessage } from '@pando/protocol';
+import { connectNats, createLogger, describeError, TickBatcher, UnavailableError, type Logger } from '@pando/common';
+import {
+  encodeBatches,
+  MAX_BATCH_ITEMS,
+  publish,
+  request,
+  serveMessages,
+  Subjects,
+  type AgentStatus,
+  type ExecutorToFrameworkMessage,
+  type StatusUpdateMessage,
+} from '@pando/protocol';
 import { AGENT_CONFIG, type AgentConfig } from '../agent.options';
 import type { StatusPublisher } from '../status/status-update-manager';
 import type { ExecutorMessagePublisher } from '../tasks/task-manager.service';
@@ -11,12 +21,15 @@ const CLOSE_TIMEOUT_MS = 2000;
 
 /**
  * The agent's one NATS connection, behind a small adapter: the services above it speak in
- * messages and never hold the connection themselves.
+ * messages and never hold the connection themselves. Status updates published in one turn of the
+ * event loop go out together, one message per agent identity (tasks launched together report
+ * RUNNING together); the status update manager's ordering and retries are untouched by this.
  */
 @Injectable()
 export class AgentBus implements StatusPublisher, ExecutorMessagePublisher {
   private nc?: NatsConnection;
   private readonly log: Logger = createLogger('agent.nats');
+  private readonly statuses = new TickBatcher<AgentStatus>((agentId, statuses) => this.sendStatuses(agentId, statuses), this.log);
 
   constructor(@Inject(AGENT_CONFIG) private readonly config: AgentConfig) {}
 
@@ -33,7 +46,17 @@ export class AgentBus implements StatusPublisher, ExecutorMessagePublisher {
   }
 
   publishStatus(message: StatusUpdateMessage): void {
-    this.publish(Subjects.agentStatus, message);
+    this.statuses.add(message.agentId, message.status);
+  }
+
+  private sendStatuses(agentId: string, statuses: AgentStatus[]): void {
+    if (!this.nc || this.nc.isClosed()) return;
+    try {
+      for (const data of encodeBatches({ agentId }, statuses, { one: 'status', many: 'statuses', maxItems: MAX_BATCH_ITEMS })) this.nc.publish(Subjects.agentStatus, data);
+    } catch (err) {
+      // The status update manager re-sends every unacknowledged update.
+      this.log.debug({ updates: statuses.length, err: describeError(err) }, 'could not publish status updates; they will be re-sent');
+    }
   }
 
   publishExecutorMessage(message: ExecutorToFrameworkMessage): void {
@@ -60,6 +83,8 @@ export class AgentBus implements StatusPublisher, ExecutorMessagePublisher {
   async close(): Promise<void> {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
+    // What is batched goes out before the drain (unacknowledged updates are re-sent anyway).
+    this.statuses.flush();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
     try {
       await Promise.race([nc.drain(), timeout]);

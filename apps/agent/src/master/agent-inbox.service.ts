@@ -3,8 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { createLogger, InputError, type Logger } from '@pando/common';
 import {
+  acksOf,
   agentSubjectVerb,
   frameworkToExecutorMessageSchema,
+  launchGroupsOf,
   killTaskMessageSchema,
   launchTasksMessageSchema,
   statusAckMessageSchema,
@@ -69,7 +71,7 @@ export class AgentInbox {
       case 'launch': {
         const launch = validate(launchTasksMessageSchema, body, 'launch message');
         if (this.isStale(launch.epoch, verb)) return;
-        await this.tasks.launchGroup(launch);
+        for (const tasks of launchGroupsOf(launch)) await this.tasks.launchGroup({ frameworkId: launch.frameworkId, tasks });
         return;
       }
       case 'kill': {
@@ -87,7 +89,7 @@ export class AgentInbox {
       case 'status-ack': {
         const ack = validate(statusAckMessageSchema, body, 'status acknowledgement');
         if (this.isStale(ack.epoch, verb)) return;
-        this.statusUpdates.acknowledge(ack.taskId, ack.uuid);
+        for (const { taskId, uuid } of acksOf(ack)) this.statusUpdates.acknowledge(taskId, uuid);
         return;
       }
       default:

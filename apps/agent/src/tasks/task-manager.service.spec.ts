@@ -84,7 +84,7 @@ describe('TaskManager', () => {
 
   it('creates the sandbox, passes the task environment and reports the exit', async () => {
     const t = task('echo hi; echo "$PANDO_TASK_ID $PANDO_FRAMEWORK_ID $PANDO_AGENT_ID $HOST $PORT $PORTS $PANDO_SANDBOX"; exit 3');
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [t] });
     await waitForState(t.taskId, 'FAILED');
     const sandbox = join(workDir, 'sandboxes', 'fw', t.taskId);
     expect(readFileSync(join(sandbox, 'stdout'), 'utf8')).toBe(`hi\n${t.taskId} fw a1 10.1.2.3 31000 31000,31001 ${sandbox}\n`);
@@ -103,7 +103,7 @@ describe('TaskManager', () => {
       'done',
     ].join('\n');
     const t = task(script);
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [t] });
     await waitForState(t.taskId, 'RUNNING');
     const say = (text: string) => manager.message({ epoch: 1, frameworkId: 'fw', taskId: t.taskId, data: Buffer.from(`${text}\n`).toString('base64') });
     await Promise.all([say('one'), say('two'), say('bye')]);
@@ -122,7 +122,7 @@ describe('TaskManager', () => {
     const good = task('sleep 5');
     const bad = task(undefined);
     const foreign = task('true', { executor: 'docker' });
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [good, bad, foreign] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [good, bad, foreign] });
     for (const t of [good, bad, foreign]) {
       const latest = statusUpdates.get(t.taskId)!.latest!;
       expect(latest).toEqual(expect.objectContaining({ state: 'ERROR', reason: 'REASON_TASK_INVALID', source: 'SOURCE_AGENT' }));
@@ -136,9 +136,9 @@ describe('TaskManager', () => {
 
   it('ignores a repeated launch of a known task', async () => {
     const t = task('sleep 5');
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [t] });
     await waitForState(t.taskId, 'RUNNING');
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [t] });
     expect(statusUpdates.get(t.taskId)!.pending.map((s) => s.state)).toEqual(['STARTING', 'RUNNING']);
     await manager.kill({ epoch: 1, frameworkId: 'fw', taskId: t.taskId, gracePeriodMs: 0 });
     await waitForState(t.taskId, 'KILLED');
@@ -146,7 +146,7 @@ describe('TaskManager', () => {
 
   it('kills with the grace period of the message, else of the task, else the default', async () => {
     const t = task("trap '' TERM; touch ready; while true; do sleep 0.05; done", { killGracePeriodMs: 200 });
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [t] });
     const ready = join(workDir, 'sandboxes', 'fw', t.taskId, 'ready');
     while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 10));
     const started = Date.now();
@@ -165,7 +165,7 @@ describe('TaskManager', () => {
 
   it('reports KILLED for a task killed while it is being launched', async () => {
     const t = task('sleep 5');
-    const launching = manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    const launching = manager.launchGroup({ frameworkId: 'fw', tasks: [t] });
     await manager.kill({ epoch: 1, frameworkId: 'fw', taskId: t.taskId });
     await launching;
     expect(statusUpdates.get(t.taskId)!.latest).toEqual(expect.objectContaining({ state: 'KILLED', reason: 'REASON_TASK_KILLED_DURING_LAUNCH' }));
@@ -176,7 +176,7 @@ describe('TaskManager', () => {
     mkdirSync(join(workDir, 'sandboxes'), { recursive: true });
     writeFileSync(join(workDir, 'sandboxes', 'fw'), 'a file where a directory should be');
     const t = task('true');
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [t] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [t] });
     const latest = statusUpdates.get(t.taskId)!.latest!;
     expect(latest).toEqual(expect.objectContaining({ state: 'FAILED', reason: 'REASON_SANDBOX_CREATION_FAILED', source: 'SOURCE_AGENT' }));
     expect(latest.message).toContain(`failed to create sandbox '${join(workDir, 'sandboxes', 'fw', t.taskId)}'`);
@@ -185,7 +185,7 @@ describe('TaskManager', () => {
   it('counts the resources of tasks that have not ended', async () => {
     const running = task('sleep 5');
     const done = task('true');
-    await manager.launchGroup({ epoch: 1, frameworkId: 'fw', tasks: [running, done] });
+    await manager.launchGroup({ frameworkId: 'fw', tasks: [running, done] });
     await waitForState(running.taskId, 'RUNNING');
     await waitForState(done.taskId, 'FINISHED');
     expect(manager.usedResources().toStateJson()).toEqual({ cpus: 0.5, mem: 0, disk: 0, gpus: 0, ports: '[31000-31001]' });

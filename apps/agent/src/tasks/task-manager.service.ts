@@ -8,14 +8,12 @@ import {
   type ExecutorToFrameworkMessage,
   type FrameworkToExecutorMessage,
   type KillTaskMessage,
-  type launchTasksMessageSchema,
   type TaskInfo,
   type TaskReason,
   type TaskState,
 } from '@pando/protocol';
 import { Resources } from '@pando/resources';
 import type { Executor, TaskLaunch, TaskUpdateFields } from '@pando/sdk';
-import type { z } from 'zod';
 import { AGENT_CONFIG, type AgentConfig } from '../agent.options';
 import { ExecutorCatalog } from '../executors/executor-catalog';
 import type { CheckpointingTaskDriver } from '../executors/executor-extensions';
@@ -25,7 +23,11 @@ import { StatusUpdateManager, type TaskRecord } from '../status/status-update-ma
 import { planLaunch } from './launch-validator';
 import { taskEnvironment, taskPorts } from './task-env';
 
-export type LaunchTasks = z.infer<typeof launchTasksMessageSchema>;
+/** One launch group of a framework: all of its tasks start, or none. */
+export interface LaunchTasks {
+  frameworkId: string;
+  tasks: TaskInfo[];
+}
 
 /** A task between "accepted" and "handed to its executor": a kill then is remembered here. */
 interface Launching {

@@ -4,6 +4,7 @@ import {
   encode,
   heartbeatRequestSchema,
   registerAgentRequestSchema,
+  statusesOf,
   statusUpdateMessageSchema,
   Subjects,
   type HeartbeatRequest,
@@ -68,11 +69,14 @@ export class FakeMaster {
     });
     this.nc.subscribe(Subjects.agentStatus, {
       callback: (_err, msg) => {
-        const update = decode(statusUpdateMessageSchema, msg.data, 'status update');
-        this.statuses.push(update);
-        const delivery = (this.deliveries.get(update.status.uuid) ?? 0) + 1;
-        this.deliveries.set(update.status.uuid, delivery);
-        if (this.ackPolicy(update.status, delivery)) this.ack(update.agentId, update.status.taskId, update.status.uuid);
+        const batch = decode(statusUpdateMessageSchema, msg.data, 'status update');
+        // A batch is recorded as the single updates it carries.
+        for (const status of statusesOf(batch)) {
+          this.statuses.push({ agentId: batch.agentId, status });
+          const delivery = (this.deliveries.get(status.uuid) ?? 0) + 1;
+          this.deliveries.set(status.uuid, delivery);
+          if (this.ackPolicy(status, delivery)) this.ack(batch.agentId, status.taskId, status.uuid);
+        }
       },
     });
   }

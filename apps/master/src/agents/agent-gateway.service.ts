@@ -1,14 +1,16 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { createLogger, type Clock } from '@pando/common';
+import { createLogger, toPandoError, type Clock } from '@pando/common';
 import {
   heartbeatRequestSchema,
   registerAgentRequestSchema,
   serveMessages,
   serveRequests,
+  statusesOf,
   statusUpdateMessageSchema,
   Subjects,
   type HeartbeatReply,
+  type StatusUpdateBatch,
 } from '@pando/protocol';
 import { MasterIdentity } from '../identity/master-identity';
 import { AGENT_OBSERVER, CLOCK, NATS_CONNECTION } from '../master.tokens';
@@ -47,9 +49,7 @@ export class AgentGateway implements OnModuleDestroy {
     this.subscriptions = [
       serveRequests(this.nc, Subjects.agentRegister, registerAgentRequestSchema, 'agent registration', (req) => this.registration.register(req), log),
       serveRequests(this.nc, Subjects.agentHeartbeat, heartbeatRequestSchema, 'agent heartbeat', (req) => this.heartbeat(req.agentId), log),
-      serveMessages(this.nc, Subjects.agentStatus, statusUpdateMessageSchema, 'status update', async (msg) => {
-        await this.router.fromAgent(msg);
-      }, log),
+      serveMessages(this.nc, Subjects.agentStatus, statusUpdateMessageSchema, 'status update', (batch) => this.statusUpdates(batch), log),
     ];
     void this.watchConnection();
     // The subscriptions must exist on the server before agents are told to re-register.
@@ -67,6 +67,17 @@ export class AgentGateway implements OnModuleDestroy {
     for await (const status of this.nc.status()) {
       if (status.type === 'disconnect') this.liveness.natsDisconnected();
       if (status.type === 'reconnect') this.liveness.natsReconnected();
+    }
+  }
+
+  /** Each update of a batch is routed on its own: one the router refuses does not stop the others. */
+  private statusUpdates(batch: StatusUpdateBatch): void {
+    const { agentId } = batch;
+    for (const status of statusesOf(batch)) {
+      this.router.fromAgent({ agentId, status }).catch((err: unknown) => {
+        const error = toPandoError(err);
+        this.log.warn({ subject: Subjects.agentStatus, agentId, taskId: status.taskId, code: error.code, details: error.details }, error.message);
+      });
     }
   }
 

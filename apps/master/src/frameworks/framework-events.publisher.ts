@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encode, publish, Subjects, type Offer, type SchedulerEvent, type TaskStatus } from '@pando/protocol';
+import { createLogger, TickBatcher } from '@pando/common';
+import { encode, encodeBatches, MAX_SCHEDULER_BATCH, publish, Subjects, type Offer, type SchedulerEvent, type TaskStatus } from '@pando/protocol';
 import { MasterIdentity } from '../identity/master-identity';
 import { NATS_CONNECTION } from '../master.tokens';
 
@@ -13,15 +14,29 @@ export type OutgoingEvent = SchedulerEvent extends infer E ? (E extends Schedule
  */
 export const OFFERS_PER_EVENT = 250;
 
-/** Everything the master sends to frameworks, stamped with the current epoch. */
+/**
+ * Everything the master sends to frameworks, stamped with the current epoch. UPDATE events are
+ * batched per framework for one turn of the event loop (the updates of a burst of status messages
+ * go out as one event); any other event first sends the framework's waiting updates, so a
+ * framework sees its events in the order the master made them.
+ */
 @Injectable()
-export class FrameworkEventsPublisher {
+export class FrameworkEventsPublisher implements OnModuleDestroy {
+  private readonly log = createLogger('framework-events');
+  private readonly updates = new TickBatcher<TaskStatus>((frameworkId, statuses) => this.sendUpdates(frameworkId, statuses), this.log);
+
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly identity: MasterIdentity,
   ) {}
 
+  onModuleDestroy(): void {
+    // Unsent updates are not lost: they are re-sent until acknowledged, by this master or the next.
+    this.updates.clear();
+  }
+
   send(frameworkId: string, event: OutgoingEvent): void {
+    this.updates.flushKey(frameworkId);
     publish(this.nc, Subjects.frameworkEvents(frameworkId), { ...event, epoch: this.identity.epoch });
   }
 
@@ -36,7 +51,7 @@ export class FrameworkEventsPublisher {
   }
 
   update(frameworkId: string, status: TaskStatus): void {
-    this.send(frameworkId, { type: 'UPDATE', update: { status } });
+    this.updates.add(frameworkId, status);
   }
 
   subscribed(frameworkId: string, heartbeatIntervalSeconds: number): void {
@@ -45,6 +60,13 @@ export class FrameworkEventsPublisher {
 
   error(frameworkId: string, message: string): void {
     this.send(frameworkId, { type: 'ERROR', error: { message } });
+  }
+
+  private sendUpdates(frameworkId: string, statuses: TaskStatus[]): void {
+    const subject = Subjects.frameworkEvents(frameworkId);
+    const head = { type: 'UPDATE', epoch: this.identity.epoch };
+    const updates = statuses.map((status) => ({ status }));
+    for (const data of encodeBatches(head, updates, { one: 'update', many: 'updates', maxItems: MAX_SCHEDULER_BATCH })) this.nc.publish(subject, data);
   }
 
   /**

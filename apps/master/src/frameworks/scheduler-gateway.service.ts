@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { createLogger } from '@pando/common';
 import { MasterIdentity } from '../identity/master-identity';
-import { schedulerCallSchema, serveRequests, Subjects, type SchedulerCallParsed, type SchedulerCallReply } from '@pando/protocol';
+import { acknowledgementsOf, schedulerCallSchema, serveRequests, Subjects, type SchedulerCallParsed, type SchedulerCallReply } from '@pando/protocol';
 import { NATS_CONNECTION } from '../master.tokens';
 import { AcceptService, acceptReply } from '../offers/accept.service';
 import { OfferService } from '../offers/offer.service';
@@ -92,7 +92,7 @@ export class SchedulerGateway implements OnModuleDestroy {
         this.calls.shutdown(framework, call.shutdown.agentId);
         return OK;
       case 'ACKNOWLEDGE':
-        this.calls.acknowledge(framework, call.acknowledge.agentId, call.acknowledge.taskId, call.acknowledge.uuid);
+        this.calls.acknowledgeAll(framework, acknowledgementsOf(call));
         return OK;
       case 'RECONCILE':
         this.reconciliation.reconcile(framework, call.reconcile.tasks);

@@ -56,6 +56,30 @@ describe('TaskCalls', () => {
     expect(h.fw.suppressedRoles.size).toBe(0);
   });
 
+  it('applies each acknowledgement of a batch on its own and lists every refused one', () => {
+    const h = setup();
+    h.calls.acknowledgeAll(h.fw, [
+      { agentId: h.a, taskId: 't1', uuid: 'u1' },
+      { agentId: h.a, taskId: 't2', uuid: 'u2' },
+    ]);
+    expect(h.messenger.acks.map((a) => a.taskId)).toEqual(['t1', 't2']);
+    let error: unknown;
+    try {
+      h.calls.acknowledgeAll(h.fw, [
+        { agentId: h.a, taskId: 'o1', uuid: 'u3' },
+        { agentId: h.b, taskId: 't3', uuid: 'u4' },
+        { agentId: h.b, taskId: 't1', uuid: 'u5' },
+      ]);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'INPUT', message: expect.stringMatching(/refused 2 of 3 acknowledgements \(the others were applied\)/) });
+    expect((error as { details: string[] }).details).toEqual([expect.stringMatching(/'o1' belongs to another framework/), expect.stringMatching(/'t1' runs on agent/)]);
+    expect(h.messenger.acks.map((a) => a.taskId)).toEqual(['t1', 't2', 't3']);
+    // A lone acknowledgement fails exactly as ACKNOWLEDGE's single form does.
+    expect(() => h.calls.acknowledgeAll(h.fw, [{ agentId: h.a, taskId: 'o1', uuid: 'u6' }])).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+  });
+
   it('sends MESSAGE to the agent of a live task of the framework', () => {
     const h = setup();
     h.calls.message(h.fw, h.a, 't1', 'aGk=');

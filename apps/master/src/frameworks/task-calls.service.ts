@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConflictError, createLogger, InputError, NotFoundError, UnavailableError, type Clock } from '@pando/common';
-import { isTerminalState, type TaskStatus } from '@pando/protocol';
+import { ConflictError, createLogger, describeError, InputError, NotFoundError, UnavailableError, type Clock } from '@pando/common';
+import { isTerminalState, type Acknowledgement, type TaskStatus } from '@pando/protocol';
 import type { Allocator } from '../allocation';
 import { AgentMessenger } from '../agents/agent-messenger.service';
 import { AgentRegistry } from '../agents/agent-registry.service';
@@ -91,6 +91,26 @@ export class TaskCalls {
     if (task && task.frameworkId !== framework.id) throw new ConflictError(`ACKNOWLEDGE refused: task '${taskId}' belongs to another framework`);
     if (task && task.agentId !== agentId) throw new InputError(`ACKNOWLEDGE refused: task '${taskId}' runs on agent '${task.agentId}', not '${agentId}'`);
     this.forwarder.acknowledge(framework.id, agentId, taskId, uuid);
+  }
+
+  /**
+   * ACKNOWLEDGE with several acknowledgements: each is applied on its own. A lone one fails as
+   * `acknowledge` does; when some of several are refused, the others still count and the error
+   * (INPUT) lists every refusal.
+   */
+  acknowledgeAll(framework: FrameworkRecord, acks: readonly Acknowledgement[]): void {
+    if (acks.length === 1) return this.acknowledge(framework, acks[0]!.agentId, acks[0]!.taskId, acks[0]!.uuid);
+    const refused: string[] = [];
+    for (const { agentId, taskId, uuid } of acks) {
+      try {
+        this.acknowledge(framework, agentId, taskId, uuid);
+      } catch (err) {
+        refused.push(describeError(err));
+      }
+    }
+    if (refused.length > 0) {
+      throw new InputError(`ACKNOWLEDGE refused ${refused.length} of ${acks.length} acknowledgements (the others were applied): ${refused[0]}`, refused);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConflictError, createLogger, describeError, type Clock } from '@pando/common';
-import type { SchedulerCallParsed, SchedulerCallReply, TaskStatus } from '@pando/protocol';
+import type { SchedulerCallParsed, SchedulerCallReply, TaskInfo, TaskStatus } from '@pando/protocol';
 import { Resources } from '@pando/resources';
 import type { Allocator } from '../allocation';
 import { AgentMessenger } from '../agents/agent-messenger.service';
@@ -93,11 +93,14 @@ export class AcceptService {
     this.convert(framework, agentId, plan.conversions);
     const now = this.clock.now();
     let launched = 0;
+    const groups: TaskInfo[][] = [];
     for (const group of plan.groups) {
       for (const { info, resources } of group) this.ledger.launched(this.tasks.addLaunched(info, now, resources));
-      this.messenger.launch(agentId, framework.id, group.map((task) => task.info));
+      groups.push(group.map((task) => task.info));
       launched += group.length;
     }
+    // One message for the whole ACCEPT (each group still all-or-none on the agent), not one per task.
+    this.messenger.launchGroups(agentId, framework.id, groups);
     this.offers.recover(framework.id, agentId, remaining, accept.filters ?? { refuseSeconds: 5 });
     this.refuse(framework, plan.refused.map((task) => ({ ...task, agentId })));
     for (const { index, error } of plan.refusedOperations) this.log.info({ frameworkId: framework.id, agentId, index, problems: error.details }, error.message);

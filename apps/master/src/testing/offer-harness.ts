@@ -1,5 +1,5 @@
 import type { FrameworkInfoInput, Offer, TaskInfo, TaskStatus } from '@pando/protocol';
-import { frameworkInfoSchema, validate } from '@pando/protocol';
+import { frameworkInfoSchema, updatesOf, validate } from '@pando/protocol';
 import { createAllocator, type Allocator } from '../allocation';
 import { AgentMessenger } from '../agents/agent-messenger.service';
 import { AgentRegistrationService } from '../agents/agent-registration.service';
@@ -56,7 +56,7 @@ export class RecordingPublisher {
     return this.of(frameworkId, 'OFFERS').flatMap((e) => e.offers);
   }
   updatesTo(frameworkId: string): TaskStatus[] {
-    return this.of(frameworkId, 'UPDATE').map((e) => e.update.status);
+    return this.of(frameworkId, 'UPDATE').flatMap((e) => updatesOf({ ...e, epoch: 0 }));
   }
   rescindsTo(frameworkId: string): string[] {
     return this.of(frameworkId, 'RESCIND').map((e) => e.rescind.offerId);
@@ -74,6 +74,10 @@ export class RecordingMessenger {
 
   launch(agentId: string, frameworkId: string, tasks: TaskInfo[]): void {
     this.launches.push({ agentId, frameworkId, tasks });
+  }
+  /** Recorded as one launch per group, as the agent handles them. */
+  launchGroups(agentId: string, frameworkId: string, groups: TaskInfo[][]): void {
+    for (const tasks of groups) this.launch(agentId, frameworkId, tasks);
   }
   kill(agentId: string, _frameworkId: string, taskId: string, gracePeriodMs?: number): void {
     this.kills.push({ agentId, taskId, gracePeriodMs });

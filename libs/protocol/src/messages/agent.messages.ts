@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { resourcesJsonSchema } from '@pando/resources';
+import { exactlyOneOf } from '../batch-codec';
+import { withFastPath } from '../fast-path/fast-path';
+import { isLaunchTasksMessage, isStatusAckMessage, isStatusUpdateMessage } from '../fast-path/message-checks';
 import { attributesSchema, base64Schema, idSchema, replySchema } from './common.schema';
-import { taskInfoSchema, taskStatusSchema } from './task.schema';
+import { taskInfoSchema, taskStatusSchema, type TaskInfo } from './task.schema';
+
+/** The most items one batched message carries (launch groups, status updates, acknowledgements). */
+export const MAX_BATCH_ITEMS = 1000;
 
 /** A task the agent knows, reported when it (re-)registers: what it runs and its latest state. */
 export const taskReportSchema = z.object({
@@ -55,13 +61,31 @@ export const masterHelloSchema = z.object({
 });
 export type MasterHello = z.infer<typeof masterHelloSchema>;
 
-/** master -> agent: start these tasks (a group: all of them or none). */
-export const launchTasksMessageSchema = z.object({
-  epoch: z.number().int(),
-  frameworkId: idSchema,
-  tasks: z.array(taskInfoSchema).min(1).max(1000),
-});
+const taskGroupSchema = z.array(taskInfoSchema).min(1).max(1000);
+
+/**
+ * master -> agent: start tasks. `tasks` is one group (all of its tasks start, or none); `groups`
+ * carries several independent groups in one message (each task of an ACCEPT's LAUNCH is a group
+ * of its own), handled in order as if each had come alone. Exactly one of the two.
+ */
+export const launchTasksMessageSchema = withFastPath(
+  z
+    .object({
+      epoch: z.number().int(),
+      frameworkId: idSchema,
+      tasks: taskGroupSchema.optional(),
+      groups: z.array(taskGroupSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
+    })
+    .refine(...exactlyOneOf('tasks', 'groups')),
+  isLaunchTasksMessage,
+);
 export type LaunchTasksMessage = z.input<typeof launchTasksMessageSchema>;
+export type LaunchTasksMessageParsed = z.infer<typeof launchTasksMessageSchema>;
+
+/** The groups of a launch message, whichever form it came in. */
+export function launchGroupsOf(message: LaunchTasksMessageParsed): TaskInfo[][] {
+  return message.groups ?? (message.tasks ? [message.tasks] : []);
+}
 
 /** master -> agent: kill one task, SIGKILL/forced after the grace period. */
 export const killTaskMessageSchema = z.object({
@@ -72,20 +96,64 @@ export const killTaskMessageSchema = z.object({
 });
 export type KillTaskMessage = z.infer<typeof killTaskMessageSchema>;
 
-/** agent -> master: one status update (status.uuid is required here). */
-export const statusUpdateMessageSchema = z.object({
-  agentId: idSchema,
-  status: taskStatusSchema.extend({ uuid: z.string().min(1).max(64) }),
-});
-export type StatusUpdateMessage = z.infer<typeof statusUpdateMessageSchema>;
+/** A status update as an agent sends it: status.uuid is required. */
+export const agentStatusSchema = taskStatusSchema.extend({ uuid: z.string().min(1).max(64) });
+export type AgentStatus = z.infer<typeof agentStatusSchema>;
 
-/** master -> agent: this update (taskId, uuid) is acknowledged; send the next one. */
-export const statusAckMessageSchema = z.object({
-  epoch: z.number().int(),
-  taskId: idSchema,
-  uuid: z.string().min(1).max(64),
-});
+/**
+ * agent -> master: one status update (`status`), or several of the agent's tasks at once
+ * (`statuses`, each handled as if it had come alone). Exactly one of the two.
+ */
+export const statusUpdateMessageSchema = withFastPath(
+  z
+    .object({
+      agentId: idSchema,
+      status: agentStatusSchema.optional(),
+      statuses: z.array(agentStatusSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
+    })
+    .refine(...exactlyOneOf('status', 'statuses')),
+  isStatusUpdateMessage,
+);
+/** The single form, as the agent's status update manager makes it. */
+export interface StatusUpdateMessage {
+  agentId: string;
+  status: AgentStatus;
+}
+export type StatusUpdateBatch = z.infer<typeof statusUpdateMessageSchema>;
+
+/** The statuses of a status update message, whichever form it came in. */
+export function statusesOf(message: StatusUpdateBatch): AgentStatus[] {
+  return message.statuses ?? (message.status ? [message.status] : []);
+}
+
+const ackSchema = z.object({ taskId: idSchema, uuid: z.string().min(1).max(64) });
+export type StatusAck = z.infer<typeof ackSchema>;
+
+/**
+ * master -> agent: these updates are acknowledged; send the next one of each task. One
+ * (`taskId`, `uuid`), or several at once (`acks`), never both.
+ */
+export const statusAckMessageSchema = withFastPath(
+  z
+    .object({
+      epoch: z.number().int(),
+      taskId: idSchema.optional(),
+      uuid: z.string().min(1).max(64).optional(),
+      acks: z.array(ackSchema).min(1).max(MAX_BATCH_ITEMS).optional(),
+    })
+    .refine((m) => (m.acks === undefined) !== (m.taskId === undefined && m.uuid === undefined), {
+      message: "needs either 'taskId' and 'uuid' or 'acks' (not both)",
+    })
+    .refine((m) => (m.taskId === undefined) === (m.uuid === undefined), { message: "'taskId' and 'uuid' go together" }),
+  isStatusAckMessage,
+);
 export type StatusAckMessage = z.infer<typeof statusAckMessageSchema>;
+
+/** The acknowledgements of a status ack message, whichever form it came in. */
+export function acksOf(message: StatusAckMessage): StatusAck[] {
+  if (message.acks) return message.acks;
+  return message.taskId !== undefined && message.uuid !== undefined ? [{ taskId: message.taskId, uuid: message.uuid }] : [];
+}
 
 /**
  * master -> agent: a framework's message for one of its tasks (scheduler call MESSAGE), handed to

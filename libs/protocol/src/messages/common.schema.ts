@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { withFastPath } from '../fast-path/fast-path';
+import { isPlainOkReply } from '../fast-path/message-checks';
 import { TASK_REASONS, TASK_STATES } from '../task-state';
 
 /** Ids travel inside subjects: no dots, wildcards or spaces. */
@@ -43,5 +45,5 @@ export function replySchema<T extends z.ZodRawShape>(shape: T) {
   ]);
 }
 
-export const okReplySchema = replySchema({});
+export const okReplySchema = withFastPath(replySchema({}), isPlainOkReply);
 export type OkReply = z.infer<typeof okReplySchema>;

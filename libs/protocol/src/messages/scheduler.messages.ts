@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { resourcesJsonSchema } from '@pando/resources';
+import { exactlyOneOf } from '../batch-codec';
+import { withFastPath } from '../fast-path/fast-path';
+import { isHotSchedulerCall, isHotSchedulerEvent, isPlainOkReply } from '../fast-path/message-checks';
 import { attributesSchema, base64Schema, errorJsonSchema, idSchema, labelsSchema, replySchema } from './common.schema';
-import { taskInfoSchema, taskStatusSchema } from './task.schema';
+import { taskInfoSchema, taskStatusSchema, type TaskStatus } from './task.schema';
+
+/** The most acknowledgements one ACKNOWLEDGE call, or updates one UPDATE event, carries. */
+export const MAX_SCHEDULER_BATCH = 1000;
 
 /**
  * The framework side of the protocol, modelled on Apache Mesos's v1 scheduler API.
@@ -63,7 +69,11 @@ export type Operation = z.input<typeof operationSchema>;
 
 const withFramework = { frameworkId: idSchema };
 
-export const schedulerCallSchema = z.discriminatedUnion('type', [
+export const acknowledgementSchema = z.object({ agentId: idSchema, taskId: idSchema, uuid: z.string().min(1).max(64) });
+export type Acknowledgement = z.infer<typeof acknowledgementSchema>;
+
+export const schedulerCallSchema = withFastPath(
+  z.discriminatedUnion('type', [
   z.object({ type: z.literal('SUBSCRIBE'), frameworkId: idSchema.optional(), subscribe: z.object({ frameworkInfo: frameworkInfoSchema }) }),
   z.object({
     type: z.literal('ACCEPT'),
@@ -84,7 +94,18 @@ export const schedulerCallSchema = z.discriminatedUnion('type', [
   }),
   /** Kills every task of this framework on one agent (Mesos shuts the executor down). */
   z.object({ type: z.literal('SHUTDOWN'), ...withFramework, shutdown: z.object({ agentId: idSchema }) }),
-  z.object({ type: z.literal('ACKNOWLEDGE'), ...withFramework, acknowledge: z.object({ agentId: idSchema, taskId: idSchema, uuid: z.string().min(1).max(64) }) }),
+  /**
+   * One update (`acknowledge`, as in Mesos) or several at once (`acknowledgements`, each applied on
+   * its own: the SDK driver batches the updates it processed in one turn). Exactly one of the two.
+   */
+  z
+    .object({
+      type: z.literal('ACKNOWLEDGE'),
+      ...withFramework,
+      acknowledge: acknowledgementSchema.optional(),
+      acknowledgements: z.array(acknowledgementSchema).min(1).max(MAX_SCHEDULER_BATCH).optional(),
+    })
+    .refine(...exactlyOneOf('acknowledge', 'acknowledgements')),
   /** An empty task list asks for implicit reconciliation: every task the master knows. */
   z.object({
     type: z.literal('RECONCILE'),
@@ -95,13 +116,20 @@ export const schedulerCallSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('MESSAGE'), ...withFramework, message: z.object({ agentId: idSchema, taskId: idSchema, data: base64Schema }) }),
   z.object({ type: z.literal('TEARDOWN'), ...withFramework }),
   z.object({ type: z.literal('UPDATE_FRAMEWORK'), ...withFramework, updateFramework: z.object({ frameworkInfo: frameworkInfoSchema }) }),
-]);
+]),
+  isHotSchedulerCall,
+);
 export type SchedulerCall = z.input<typeof schedulerCallSchema>;
 export type SchedulerCallParsed = z.infer<typeof schedulerCallSchema>;
 export type SchedulerCallType = SchedulerCallParsed['type'];
 
+/** The acknowledgements of an ACKNOWLEDGE call, whichever form it came in. */
+export function acknowledgementsOf(call: Extract<SchedulerCallParsed, { type: 'ACKNOWLEDGE' }>): Acknowledgement[] {
+  return call.acknowledgements ?? (call.acknowledge ? [call.acknowledge] : []);
+}
+
 /** SUBSCRIBE answers with the id and the heartbeat interval; other calls with ok (and ACCEPT's per-offer refusals). */
-export const schedulerCallReplySchema = replySchema({
+export const schedulerCallReplySchema = withFastPath(replySchema({
   frameworkId: idSchema.optional(),
   heartbeatIntervalSeconds: z.number().optional(),
   epoch: z.number().int().optional(),
@@ -114,7 +142,7 @@ export const schedulerCallReplySchema = replySchema({
    * A refused operation changed nothing; the operations after it were still carried out.
    */
   refusedOperations: z.array(z.object({ index: z.number().int().min(0), type: z.enum(['RESERVE', 'UNRESERVE']), error: errorJsonSchema })).optional(),
-});
+}), isPlainOkReply);
 export type SchedulerCallReply = z.infer<typeof schedulerCallReplySchema>;
 
 export const offerSchema = z.object({
@@ -130,18 +158,38 @@ export const offerSchema = z.object({
 export type Offer = z.infer<typeof offerSchema>;
 
 const withEpoch = { epoch: z.number().int() };
+const updateSchema = z.object({ status: taskStatusSchema });
 
-export const schedulerEventSchema = z.discriminatedUnion('type', [
+export const schedulerEventSchema = withFastPath(
+  z.discriminatedUnion('type', [
   z.object({ type: z.literal('SUBSCRIBED'), ...withEpoch, subscribed: z.object({ frameworkId: idSchema, heartbeatIntervalSeconds: z.number(), masterId: z.string() }) }),
   z.object({ type: z.literal('OFFERS'), ...withEpoch, offers: z.array(offerSchema) }),
   z.object({ type: z.literal('RESCIND'), ...withEpoch, rescind: z.object({ offerId: idSchema }) }),
-  /** status.uuid present: the framework must ACKNOWLEDGE it (the driver does, after the callback). */
-  z.object({ type: z.literal('UPDATE'), ...withEpoch, update: z.object({ status: taskStatusSchema }) }),
+  /**
+   * status.uuid present: the framework must ACKNOWLEDGE it (the driver does, after the callback).
+   * One update (`update`), or several in order (`updates`, each delivered as if it had come alone).
+   */
+  z
+    .object({
+      type: z.literal('UPDATE'),
+      ...withEpoch,
+      update: updateSchema.optional(),
+      updates: z.array(updateSchema).min(1).max(MAX_SCHEDULER_BATCH).optional(),
+    })
+    .refine(...exactlyOneOf('update', 'updates')),
   /** task -> framework: what the task's executor sent (`data` base64). */
   z.object({ type: z.literal('MESSAGE'), ...withEpoch, message: z.object({ agentId: idSchema, taskId: idSchema.optional(), data: base64Schema }) }),
   z.object({ type: z.literal('FAILURE'), ...withEpoch, failure: z.object({ agentId: idSchema.optional(), taskId: idSchema.optional(), status: z.number().int().optional() }) }),
   z.object({ type: z.literal('ERROR'), ...withEpoch, error: z.object({ message: z.string() }) }),
   z.object({ type: z.literal('HEARTBEAT'), ...withEpoch }),
-]);
+]),
+  isHotSchedulerEvent,
+);
 export type SchedulerEvent = z.infer<typeof schedulerEventSchema>;
 export type SchedulerEventType = SchedulerEvent['type'];
+
+/** The statuses of an UPDATE event, in order, whichever form it came in. */
+export function updatesOf(event: Extract<SchedulerEvent, { type: 'UPDATE' }>): TaskStatus[] {
+  if (event.updates) return event.updates.map((u) => u.status);
+  return event.update ? [event.update.status] : [];
+}

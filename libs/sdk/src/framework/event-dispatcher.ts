@@ -1,5 +1,5 @@
 import { describeError, type Logger } from '@pando/common';
-import type { SchedulerEvent, TaskStatus } from '@pando/protocol';
+import { updatesOf, type SchedulerEvent, type TaskStatus } from '@pando/protocol';
 import type { Scheduler } from './scheduler.interface';
 import type { SchedulerDriver } from './scheduler-driver';
 
@@ -8,8 +8,8 @@ export interface DispatchContext {
   scheduler: Scheduler;
   driver: SchedulerDriver;
   log: Logger;
-  /** Sends ACKNOWLEDGE; failures are the context's to log. */
-  acknowledge(agentId: string, taskId: string, uuid: string): Promise<unknown>;
+  /** Queues an ACKNOWLEDGE (the driver batches them); failures are the context's to log. */
+  acknowledge(agentId: string, taskId: string, uuid: string): void;
 }
 
 /**
@@ -27,7 +27,8 @@ export async function dispatchEvent(ctx: DispatchContext, event: SchedulerEvent)
       await guarded(ctx, 'rescinded', () => scheduler.rescinded?.(driver, event.rescind.offerId));
       return;
     case 'UPDATE':
-      await deliverUpdate(ctx, event.update.status);
+      // A batch of updates is delivered one by one, as if each had come alone.
+      for (const status of updatesOf(event)) await deliverUpdate(ctx, status);
       return;
     case 'MESSAGE':
       await guarded(ctx, 'message', () => scheduler.message?.(driver, event.message));
@@ -53,10 +54,8 @@ async function deliverUpdate(ctx: DispatchContext, status: TaskStatus): Promise<
     ctx.log.warn({ taskId, uuid }, `cannot acknowledge update ${uuid} of task '${taskId}': it names no agent`);
     return;
   }
-  // Not awaited: the next event need not wait for the master's round trip.
-  ctx.acknowledge(agentId, taskId, uuid).catch((err: unknown) => {
-    ctx.log.warn({ taskId, uuid, err: describeError(err) }, `failed to acknowledge update ${uuid} of task '${taskId}': ${describeError(err)}`);
-  });
+  // Queued, not awaited: the next event need not wait for the master's round trip.
+  ctx.acknowledge(agentId, taskId, uuid);
 }
 
 /** Runs one callback; true when it returned (or its promise resolved) without throwing. */

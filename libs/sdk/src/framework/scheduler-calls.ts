@@ -7,7 +7,7 @@ import {
   UnavailableError,
   toPandoError,
 } from '@pando/common';
-import type { FrameworkInfoInput, Offer, Operation, SchedulerCall, SchedulerCallReply, TaskSpec } from '@pando/protocol';
+import type { Acknowledgement, FrameworkInfoInput, Offer, Operation, SchedulerCall, SchedulerCallReply, TaskSpec } from '@pando/protocol';
 
 /**
  * Pure builders for the scheduler call bodies the driver sends, kept apart from the driver so the
@@ -87,6 +87,12 @@ export function shutdownCall(frameworkId: string, agentId: string): SchedulerCal
 
 export function acknowledgeCall(frameworkId: string, agentId: string, taskId: string, uuid: string): SchedulerCall {
   return { type: 'ACKNOWLEDGE', frameworkId, acknowledge: { agentId, taskId, uuid } };
+}
+
+/** ACKNOWLEDGE of several updates at once (a lone one in Mesos's single form). */
+export function acknowledgeAllCall(frameworkId: string, acks: readonly Acknowledgement[]): SchedulerCall {
+  if (acks.length === 1) return acknowledgeCall(frameworkId, acks[0]!.agentId, acks[0]!.taskId, acks[0]!.uuid);
+  return { type: 'ACKNOWLEDGE', frameworkId, acknowledgements: [...acks] };
 }
 
 export function reconcileCall(frameworkId: string, tasks: ReconcileTask[] = []): SchedulerCall {

@@ -121,6 +121,27 @@ describe('SchedulerDriver sessions against a scripted master on a real nats-serv
     ]);
   });
 
+  it('delivers a batched UPDATE one status at a time and acknowledges what one turn processed in one call', async () => {
+    const master = await scriptedMaster();
+    const seen: string[] = [];
+    const { scheduler } = recordingScheduler({
+      update: async (_d, status) => {
+        seen.push(status.taskId);
+        if (status.taskId === 'broken') throw new Error('scheduler bug');
+      },
+    });
+    const driver = await driverFor(scheduler);
+    await driver.start();
+
+    const statuses = ['a', 'broken', 'b', 'c'].map((id) => ({ status: aStatus(id, 'fw-1', `u-${id}`) }));
+    master.publish('fw-1', { type: 'UPDATE', updates: statuses });
+    await until(() => master.acknowledgements().length === 3, 'acks of the processed updates');
+    await pause(100);
+    expect(seen).toEqual(['a', 'broken', 'b', 'c']);
+    expect(master.callsOf('ACKNOWLEDGE')).toHaveLength(1);
+    expect(master.acknowledgements().map((a) => a.uuid)).toEqual(['u-a', 'u-b', 'u-c']);
+  });
+
   it('delivers events one at a time, in arrival order, even with async callbacks', async () => {
     const master = await scriptedMaster();
     let active = 0;

@@ -4,6 +4,7 @@ import {
   createLogger,
   describeError,
   systemClock,
+  TickBatcher,
   UnavailableError,
   type Clock,
   type Logger,
@@ -12,6 +13,7 @@ import {
 import {
   encode,
   frameworkInfoSchema,
+  MAX_SCHEDULER_BATCH,
   NO_RESPONDERS,
   request,
   schedulerCallReplySchema,
@@ -20,6 +22,7 @@ import {
   serveMessages,
   Subjects,
   validate,
+  type Acknowledgement,
   type FrameworkInfo,
   type FrameworkInfoInput,
   type SchedulerCall,
@@ -94,6 +97,8 @@ export class SchedulerDriver extends SchedulerDriverCalls {
   private readonly watchdog: MasterWatchdog;
   private readonly backoff: ReconnectBackoff;
   private readonly dispatch: DispatchContext;
+  /** Acknowledgements of the updates processed in one turn of the event loop: one ACKNOWLEDGE call. */
+  private readonly acks: TickBatcher<Acknowledgement>;
 
   /** Validates the framework info (InputError listing every problem); sends nothing yet. */
   constructor(options: SchedulerDriverOptions) {
@@ -107,7 +112,8 @@ export class SchedulerDriver extends SchedulerDriverCalls {
     this.queue = new SerialEventQueue(this.log);
     this.watchdog = new MasterWatchdog(this.clock, () => this.masterLost('no event or heartbeat from the master'));
     this.backoff = new ReconnectBackoff(options.backoff);
-    this.dispatch = { scheduler: this.scheduler, driver: this, log: this.log, acknowledge: (a, t, u) => this.acknowledge(a, t, u) };
+    this.acks = new TickBatcher((_key, acks) => this.acknowledgeAll(acks), this.log);
+    this.dispatch = { scheduler: this.scheduler, driver: this, log: this.log, acknowledge: (agentId, taskId, uuid) => this.acks.add('', { agentId, taskId, uuid }) };
   }
 
   /** The framework id: from frameworkInfo.id, or assigned by the master on the first SUBSCRIBE. */
@@ -188,6 +194,21 @@ export class SchedulerDriver extends SchedulerDriverCalls {
     if (!frameworkId) throw new ConflictError(`cannot tear down '${this.info.name}': it has no framework id yet`);
     this.closeLocally(new UnavailableError(`scheduler driver of '${this.info.name}' was torn down`));
     return this.send(calls.teardownCall(frameworkId));
+  }
+
+  /**
+   * The automatic acknowledgements, batched: one call per MAX_SCHEDULER_BATCH updates instead of
+   * one request (and one reply) per update. Not awaited by anyone: failures are logged here, and
+   * an update whose acknowledgement failed is re-sent by the master.
+   */
+  private acknowledgeAll(acks: Acknowledgement[]): void {
+    for (let i = 0; i < acks.length; i += MAX_SCHEDULER_BATCH) {
+      const chunk = acks.slice(i, i + MAX_SCHEDULER_BATCH);
+      this.call('ACKNOWLEDGE', (id) => calls.acknowledgeAllCall(id, chunk)).catch((err: unknown) => {
+        const what = chunk.length === 1 ? `update ${chunk[0]!.uuid} of task '${chunk[0]!.taskId}'` : `${chunk.length} updates (tasks ${chunk.map((a) => a.taskId).join(', ')})`;
+        this.log.warn({ tasks: chunk.length, err: describeError(err) }, `failed to acknowledge ${what}: ${describeError(err)}`);
+      });
+    }
   }
 
   /** Guarded call: only when subscribed; a call finding no master means the master is lost. */
@@ -322,6 +343,7 @@ export class SchedulerDriver extends SchedulerDriverCalls {
     this.events = undefined;
     this.pending = [];
     this.queue.clear();
+    this.acks.clear();
     this.startWaiter?.reject(reason);
     this.startWaiter = undefined;
   }

@@ -1,6 +1,7 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { createLogger, type Logger } from '@pando/common';
 import {
+  acknowledgementsOf,
   decode,
   encode,
   okReplySchema,
@@ -8,6 +9,7 @@ import {
   schedulerCallSchema,
   serveRequests,
   Subjects,
+  type Acknowledgement,
   type SchedulerCallParsed,
   type SchedulerCallType,
   type SchedulerEvent,
@@ -91,6 +93,11 @@ export class ScriptedMaster {
 
   callsOf<T extends SchedulerCallType>(type: T): Array<Extract<SchedulerCallParsed, { type: T }>> {
     return this.calls.filter((c): c is Extract<SchedulerCallParsed, { type: T }> => c.type === type);
+  }
+
+  /** Every acknowledgement received, whether it came alone or in a batch, in order. */
+  acknowledgements(): Acknowledgement[] {
+    return this.callsOf('ACKNOWLEDGE').flatMap((call) => acknowledgementsOf(call));
   }
 
   /** Publishes one event to a framework, stamped with the current epoch unless it has one. */

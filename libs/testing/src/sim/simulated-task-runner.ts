@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '@pando/common';
+import { TickBatcher, type Logger } from '@pando/common';
 import {
+  acksOf,
   agentSubjectVerb,
   decode,
+  encodeBatches,
   killTaskMessageSchema,
+  launchGroupsOf,
   launchTasksMessageSchema,
-  publish,
+  MAX_BATCH_ITEMS,
   statusAckMessageSchema,
   Subjects,
   isTerminalState,
+  type AgentStatus,
   type StatusUpdateMessage,
   type TaskInfo,
   type TaskReport,
@@ -48,13 +52,17 @@ export class SimulatedTaskRunner {
   launched = 0;
   /** Messages dropped because they came from an older master epoch. */
   staleDropped = 0;
+  /** As the agent's bus does: the updates of one event loop turn go out as one message per agent. */
+  private readonly outbox: TickBatcher<AgentStatus>;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly executor: Executor,
     private readonly log?: Logger,
     private readonly options: SimulatedTaskRunnerOptions = {},
-  ) {}
+  ) {
+    this.outbox = new TickBatcher((agentId, statuses) => this.publishStatuses(agentId, statuses), log);
+  }
 
   /** What an agent reports when it re-registers: each task it runs with its latest status. */
   reports(agentId: string): TaskReport[] {
@@ -86,7 +94,7 @@ export class SimulatedTaskRunner {
     if (verb === 'launch') {
       const message = decode(launchTasksMessageSchema, data, 'launch');
       if (this.stale(agentId, message.epoch)) return;
-      for (const task of message.tasks) this.launch(task);
+      for (const group of launchGroupsOf(message)) for (const task of group) this.launch(task);
     } else if (verb === 'kill') {
       const message = decode(killTaskMessageSchema, data, 'kill');
       if (this.stale(agentId, message.epoch)) return;
@@ -94,7 +102,7 @@ export class SimulatedTaskRunner {
     } else if (verb === 'status-ack') {
       const ack = decode(statusAckMessageSchema, data, 'status ack');
       if (this.stale(agentId, ack.epoch)) return;
-      this.acknowledged(ack.taskId, ack.uuid);
+      for (const { taskId, uuid } of acksOf(ack)) this.acknowledged(taskId, uuid);
     }
   }
 
@@ -140,7 +148,7 @@ export class SimulatedTaskRunner {
   private send(taskId: string, entry: PendingUpdates): void {
     const head = entry.queue[0];
     if (!head) return;
-    publish(this.nc, Subjects.agentStatus, head);
+    this.outbox.add(head.agentId, head.status);
     entry.timer = setTimeout(() => this.send(taskId, entry), RESEND_MS);
   }
 
@@ -158,6 +166,10 @@ export class SimulatedTaskRunner {
     else this.pending.delete(taskId);
   }
 
+  private publishStatuses(agentId: string, statuses: AgentStatus[]): void {
+    for (const data of encodeBatches({ agentId }, statuses, { one: 'status', many: 'statuses', maxItems: MAX_BATCH_ITEMS })) this.nc.publish(Subjects.agentStatus, data);
+  }
+
   /** Updates sent but not yet acknowledged. */
   unacknowledged(): number {
     let n = 0;
@@ -168,6 +180,7 @@ export class SimulatedTaskRunner {
   stop(): void {
     for (const entry of this.pending.values()) clearTimeout(entry.timer);
     this.pending.clear();
+    this.outbox.clear();
     void this.executor.shutdown?.();
   }
 }

@@ -69,7 +69,7 @@ describe('the run-n-copies example framework', () => {
     void copies.finished.then(() => (finished = true));
     for (const [i, id] of [first, third, relaunched].entries()) update(id, 'FINISHED', `f${i}`);
     await until(() => finished, 'all copies finished');
-    await until(() => master.callsOf('ACKNOWLEDGE').length === 5, 'every update acknowledged');
+    await until(() => master.acknowledgements().length === 5, 'every update acknowledged');
 
     await copies.stop();
     copies = undefined;
