@@ -52,6 +52,9 @@ describe('agent recovery after kill -9', () => {
     const state = await cluster.master.state();
     expect(state.slaves.filter((s: any) => s.active).map((s: any) => s.id)).toEqual([agent.agentId]);
     expect((await taskIn(cluster, long, ['TASK_RUNNING'])).slave_id).toBe(agent.agentId);
+    // The agent forgets the ended task once the master's acknowledgement of its FAILED update
+    // arrives, which is sent just after the master records it (acks go out batched per tick).
+    await waitFor(async () => (await restarted.state()).tasks.length === 1, 'the agent to drop the acknowledged ended task', 10_000);
     const agentState = await restarted.state();
     expect(agentState.tasks.map((t: any) => [t.id, t.state])).toEqual([[long, 'TASK_RUNNING']]);
     expect(processesWith(`sleep ${marker}`)).toEqual(pids);

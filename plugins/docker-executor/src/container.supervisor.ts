@@ -3,6 +3,7 @@ import { abortableSleep } from './abortable-sleep';
 import { goneOutcome, outcomeOf, type TaskOutcome } from './container-outcome';
 import type { ContainerStatus, DockerEngineAdapter } from './docker-engine.adapter';
 import type { DockerTask } from './docker-task';
+import { lastSandboxWriteSeconds } from './sandbox-log.sink';
 
 export interface SupervisorSettings {
   keepContainers: boolean;
@@ -57,9 +58,10 @@ export class ContainerSupervisor {
       if (status === null) return;
       if (status === undefined || !status.running) {
         if (waitFailedAt !== undefined && status !== undefined) {
-          // The stream broke with the engine: fetch what the container wrote since then.
+          // The stream broke with the engine: fetch what did not reach the sandbox files, from
+          // their last write (output sent just before the outage may not have arrived).
           logs.stop();
-          logs = this.streamLogs(task, waitFailedAt);
+          logs = this.streamLogs(task, Math.min(waitFailedAt, await lastSandboxWriteSeconds(task.launch.sandboxDir)));
         }
         await logs.drain(this.settings.logDrainMs ?? DEFAULT_LOG_DRAIN_MS);
         await this.finish(task, status === undefined ? goneOutcome(task.containerName, 'disappeared (removed outside Pando?)') : outcomeOf(status, task.killRequested, task.memMb));

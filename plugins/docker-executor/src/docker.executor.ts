@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, type Logger } from '@pando/common';
 import type { TaskInfo } from '@pando/protocol';
@@ -13,7 +12,7 @@ import { DockerEngineAdapter, type PullProgress } from './docker-engine.adapter'
 import type { DockerExecutorOptions } from './docker-executor.options';
 import { newDockerTask, type DockerTask } from './docker-task';
 import { DockerRecovery } from './docker.recovery';
-import { SandboxLogSink } from './sandbox-log.sink';
+import { lastSandboxWriteSeconds, SandboxLogSink } from './sandbox-log.sink';
 
 const PROBE_TIMEOUT_MS = 2_000;
 /** How long kill() waits for the KILLED update after `docker stop` returned. */
@@ -271,7 +270,7 @@ export class DockerExecutor implements Executor {
       this.awaitingRecovery.delete(task.taskId);
       this.pendingKills.delete(task.taskId);
       if (!running) return;
-      const since = await lastSandboxWrite(task.launch.sandboxDir);
+      const since = await lastSandboxWriteSeconds(task.launch.sandboxDir);
       task.sinks = await this.openSinks(task);
       void this.supervisor.supervise(task, since);
     });
@@ -293,18 +292,6 @@ export class DockerExecutor implements Executor {
     await this.deferredRecovery;
     await this.recovery.settled();
   }
-}
-
-/**
- * Where to resume a re-attached container's output: the last write to its sandbox files (whole
- * seconds, as the engine's `since` takes them), so what it wrote while the agent was down is
- * fetched too. Lines of that last second may appear twice; none are lost. No files: from the start.
- */
-async function lastSandboxWrite(sandboxDir: string): Promise<number> {
-  const times = await Promise.all(
-    ['stdout', 'stderr'].map((name) => stat(join(sandboxDir, name)).then((s) => s.mtimeMs, () => 0)),
-  );
-  return Math.floor(Math.max(...times) / 1000);
 }
 
 async function settleWithin(promise: Promise<void>, ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 
@@ -40,4 +41,15 @@ function endStream(stream: WriteStream): Promise<void> {
     stream.once('close', () => resolve());
     stream.end();
   });
+}
+
+/**
+ * Where to resume a container's output after the stream broke (agent restart, engine outage):
+ * the last write to its sandbox files (whole seconds, as the engine's `since` takes them), so what
+ * it wrote meanwhile — or before, but had not reached us yet — is fetched. Lines of that last
+ * second may appear twice; none are lost. No files: from the start.
+ */
+export async function lastSandboxWriteSeconds(sandboxDir: string): Promise<number> {
+  const times = await Promise.all(['stdout', 'stderr'].map((name) => stat(join(sandboxDir, name)).then((s) => s.mtimeMs, () => 0)));
+  return Math.floor(Math.max(...times) / 1000);
 }
