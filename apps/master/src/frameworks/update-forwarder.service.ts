@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { createLogger, type Clock, type TimerHandle } from '@pando/common';
+import { createLogger, RetryWheel, type Clock } from '@pando/common';
 import type { TaskStatus } from '@pando/protocol';
 import { AgentMessenger } from '../agents/agent-messenger.service';
 import { CLOCK } from '../master.tokens';
@@ -21,7 +21,6 @@ interface PendingUpdate {
   readonly done: Promise<void>;
   readonly resolve: () => void;
   delayMs: number;
-  timer?: TimerHandle;
 }
 
 /**
@@ -35,14 +34,20 @@ interface PendingUpdate {
 export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
   private readonly log = createLogger('update-forwarder');
   private readonly pending = new Map<string, Map<string, PendingUpdate>>();
+  /** Re-forwarding deadlines of every pending update, on one timer (see RetryWheel). */
+  private readonly retries: RetryWheel<PendingUpdate>;
   private forwarded = 0;
 
   constructor(
     private readonly frameworks: FrameworkRegistry,
     private readonly publisher: FrameworkEventsPublisher,
     private readonly messenger: AgentMessenger,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(CLOCK) clock: Clock,
+  ) {
+    this.retries = new RetryWheel(clock, (due) => {
+      for (const update of due) this.retry(update);
+    });
+  }
 
   get pendingCount(): number {
     let count = 0;
@@ -55,7 +60,7 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    for (const updates of this.pending.values()) for (const update of updates.values()) this.stopRetry(update);
+    this.retries.clear();
   }
 
   forwardAgentUpdate(task: TaskRecord, status: TaskStatus): Promise<void> | void {
@@ -125,14 +130,11 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
   private send(framework: FrameworkRecord, update: PendingUpdate): void {
     this.publisher.update(framework.id, statusForFramework(update.status, framework.partitionAware));
     this.forwarded++;
-    this.stopRetry(update);
-    update.timer = this.clock.setTimeout(() => this.retry(update), update.delayMs);
-    update.timer.unref?.();
+    this.retries.schedule(update, update.delayMs);
     update.delayMs = Math.min(update.delayMs * 2, UPDATE_RETRY_MAX_MS);
   }
 
   private retry(update: PendingUpdate): void {
-    update.timer = undefined;
     const framework = this.frameworks.get(update.frameworkId);
     if (!framework || this.pending.get(update.frameworkId)?.get(update.taskId) !== update || !deliverable(framework)) return;
     this.log.debug({ frameworkId: framework.id, taskId: update.taskId, uuid: update.status.uuid }, 're-forwarding an unacknowledged update');
@@ -150,8 +152,7 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
   }
 
   private stopRetry(update: PendingUpdate): void {
-    if (update.timer) this.clock.clearTimeout(update.timer);
-    update.timer = undefined;
+    this.retries.cancel(update);
   }
 }
 
