@@ -68,7 +68,8 @@ function progress(message: string): void {
  */
 class LaunchingFramework {
   readonly latencies: number[] = [];
-  private readonly pool: Offer[] = [];
+  /** Offers held, each with how many tasks it fits (worked out once, when it arrives). */
+  private readonly pool: Array<{ offer: Offer; fits: number }> = [];
   private readonly sentAt = new Map<string, number>();
   private launched = 0;
   private running = 0;
@@ -93,11 +94,11 @@ class LaunchingFramework {
   scheduler(): Scheduler {
     return {
       offers: (_driver, offers) => {
-        this.pool.push(...offers);
+        for (const offer of offers) this.pool.push({ offer, fits: fits(offer) });
         this.pump();
       },
       rescinded: (_driver, offerId) => {
-        const at = this.pool.findIndex((o) => o.id === offerId);
+        const at = this.pool.findIndex((o) => o.offer.id === offerId);
         if (at >= 0) this.pool.splice(at, 1);
       },
       update: (_driver, status) => this.update(status),
@@ -128,8 +129,8 @@ class LaunchingFramework {
    */
   private pump(): void {
     while (this.launched < TASKS && this.pool.length > 0) {
-      const offer = this.pool[0]!;
-      const want = Math.min(fits(offer), TASKS - this.launched, WINDOW);
+      const { offer, fits } = this.pool[0]!;
+      const want = Math.min(fits, TASKS - this.launched, WINDOW);
       if (want === 0) {
         this.pool.shift();
         void this.driver.decline(offer, { refuseSeconds: 0 }).catch(() => undefined);
