@@ -18,14 +18,14 @@ interface PendingUpdate {
   readonly frameworkId: string;
   readonly taskId: string;
   readonly status: TaskStatus;
-  readonly done: Promise<void>;
-  readonly resolve: () => void;
+  /** One per copy of the update the agent sent meanwhile: each is acknowledged, as it came. */
+  readonly acknowledgers: Array<() => void>;
   delayMs: number;
 }
 
 /**
  * The STATUS_UPDATE_SINK: agents' updates go to their framework as UPDATE events and the agent is
- * acknowledged only once the framework acknowledged (the router awaits `forwardAgentUpdate`).
+ * acknowledged only once the framework acknowledged (the router's `acknowledge` is called then).
  * At most one update per task is pending (agents send the next only after an ack). A pending
  * update is re-forwarded with backoff while the framework is connected, and at once when it
  * re-subscribes; updates of frameworks that are gone are acknowledged straight away.
@@ -63,22 +63,22 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
     this.retries.clear();
   }
 
-  forwardAgentUpdate(task: TaskRecord, status: TaskStatus): Promise<void> | void {
+  forwardAgentUpdate(task: TaskRecord, status: TaskStatus, acknowledge: () => void): void {
     const framework = this.frameworks.get(task.frameworkId);
     // The operator framework, or a framework that is gone: nobody to wait for.
-    if (!framework) return;
+    if (!framework) return acknowledge();
     let updates = this.pending.get(framework.id);
     if (!updates) this.pending.set(framework.id, (updates = new Map()));
     const existing = updates.get(task.id);
-    if (existing && existing.status.uuid === status.uuid) return existing.done;
+    if (existing && existing.status.uuid === status.uuid) {
+      existing.acknowledgers.push(acknowledge);
+      return;
+    }
     // A newer update supersedes an older one still waiting (the agent moved on).
     if (existing) this.settle(existing);
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const update: PendingUpdate = { frameworkId: framework.id, taskId: task.id, status, done, resolve, delayMs: UPDATE_RETRY_FIRST_MS };
+    const update: PendingUpdate = { frameworkId: framework.id, taskId: task.id, status, acknowledgers: [acknowledge], delayMs: UPDATE_RETRY_FIRST_MS };
     updates.set(task.id, update);
     if (deliverable(framework)) this.send(framework, update);
-    return done;
   }
 
   forwardMasterUpdate(task: TaskRecord, status: TaskStatus): void {
@@ -148,7 +148,7 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
       updates.delete(update.taskId);
       if (updates.size === 0) this.pending.delete(update.frameworkId);
     }
-    update.resolve();
+    for (const acknowledge of update.acknowledgers) acknowledge();
   }
 
   private stopRetry(update: PendingUpdate): void {
