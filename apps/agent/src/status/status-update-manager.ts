@@ -192,7 +192,8 @@ export class StatusUpdateManager {
     }
     record.pending.shift();
     this.clearRetry(taskId);
-    this.log.debug({ taskId, uuid, state: head.state }, 'status update acknowledged');
+    // Guarded: one per update, and the log object would be made even with debug off.
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId, uuid, state: head.state }, 'status update acknowledged');
     if (record.pending.length > 0) this.send(record, true);
     else if (record.terminal) this.complete(record);
     if (this.records.has(taskId)) this.changed(taskId, 'state');
