@@ -14,6 +14,16 @@
  * queue the benchmark built. Latency: ACCEPT sent -> the
  * framework sees RUNNING. Throughput: TASKS / (first ACCEPT -> last RUNNING).
  *
+ * Why WINDOW = 100. A real framework accepts whole offers (one ACCEPT uses an offer up, here 50
+ * tasks), so the window is a number of offers in flight, and by Little's law throughput is at
+ * most WINDOW / latency: the window, not the master, can be the limit. 100 is two offers: the
+ * framework has one ACCEPT coming up while it sends the next, the way a scheduler that launches as
+ * offers arrive but waits for its launches to show up behaves. It sits at the knee of the curve
+ * (2 cores, load 3-6): one offer in flight gave 4.6-5.2k tasks/s (p50 7-8 ms: the pipeline's own
+ * latency for 50 tasks), two gave 6.2-6.3k (p50 12 ms), four 6.8-7.4k but p50 24 ms and six
+ * 6.7-8.1k at p50 29-39 ms: past two offers more in flight mostly queues in front of the master,
+ * which makes latency measure the queue and throughput measure how long the queue is.
+ *
  * Env: AGENTS (1000), TASKS (50000), WINDOW (100), INTERVAL_MS (master allocation interval, 50),
  * CONNECTIONS (fleet NATS connections, 4), MASTER_PROFILE=1 (node --cpu-prof on the master; the
  * profile lands in MASTER_PROFILE_DIR, default the working directory), MASTER_NODE_ARGS (more
@@ -68,7 +78,8 @@ function progress(message: string): void {
  */
 class LaunchingFramework {
   readonly latencies: number[] = [];
-  private readonly pool: Offer[] = [];
+  /** Offers held, each with how many tasks it fits (worked out once, when it arrives). */
+  private readonly pool: Array<{ offer: Offer; fits: number }> = [];
   private readonly sentAt = new Map<string, number>();
   private launched = 0;
   private running = 0;
@@ -93,11 +104,11 @@ class LaunchingFramework {
   scheduler(): Scheduler {
     return {
       offers: (_driver, offers) => {
-        this.pool.push(...offers);
+        for (const offer of offers) this.pool.push({ offer, fits: fits(offer) });
         this.pump();
       },
       rescinded: (_driver, offerId) => {
-        const at = this.pool.findIndex((o) => o.id === offerId);
+        const at = this.pool.findIndex((o) => o.offer.id === offerId);
         if (at >= 0) this.pool.splice(at, 1);
       },
       update: (_driver, status) => this.update(status),
@@ -128,8 +139,8 @@ class LaunchingFramework {
    */
   private pump(): void {
     while (this.launched < TASKS && this.pool.length > 0) {
-      const offer = this.pool[0]!;
-      const want = Math.min(fits(offer), TASKS - this.launched, WINDOW);
+      const { offer, fits } = this.pool[0]!;
+      const want = Math.min(fits, TASKS - this.launched, WINDOW);
       if (want === 0) {
         this.pool.shift();
         void this.driver.decline(offer, { refuseSeconds: 0 }).catch(() => undefined);

@@ -7,3 +7,4 @@ export * from './nats/nats-settings';
 export * from './nats/nats-connection';
 export * from './lease/kv-lease';
 export * from './batching/tick-batcher';
+export * from './batching/retry-wheel';

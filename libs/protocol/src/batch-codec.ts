@@ -25,11 +25,18 @@ export interface BatchForm {
 
 /**
  * Encodes `items` into as few messages as fit: `{...head, [one]: item}` for a lone item, else
- * `{...head, [many]: [...]}`. Each item is stringified once and the messages are joined from
- * those strings, so the sizes are exact without encoding anything twice.
+ * `{...head, [many]: [...]}`. What fits in one message is encoded in one go; a batch too big for
+ * one is split with each item stringified once and the messages joined from those strings, so
+ * the sizes are exact without encoding an item twice.
  */
 export function encodeBatches(head: Record<string, unknown>, items: readonly unknown[], form: BatchForm): Uint8Array[] {
   const maxBytes = form.maxBytes ?? MAX_BATCH_BYTES;
+  if (items.length === 0) return [];
+  // The common case: everything fits in one message, encoded in one go.
+  if (items.length <= form.maxItems) {
+    const whole = encoder.encode(JSON.stringify(items.length === 1 && form.one ? { ...head, [form.one]: items[0] } : { ...head, [form.many]: items }));
+    if (whole.byteLength <= maxBytes || items.length === 1) return [whole];
+  }
   const headJson = JSON.stringify(head);
   // `{"epoch":3` + `,` : the head's fields, open for one more.
   const open = headJson.length > 2 ? `${headJson.slice(0, -1)},` : '{';

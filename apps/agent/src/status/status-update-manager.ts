@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { createLogger, describeError, type Clock, type Logger, type TimerHandle } from '@pando/common';
+import { createLogger, describeError, RetryWheel, type Clock, type Logger } from '@pando/common';
 import {
   isTerminalState,
   type StatusSource,
@@ -76,7 +76,10 @@ export class StatusUpdateManager {
   private readonly records = new Map<string, TaskRecord>();
   private readonly completed: CompletedTask[] = [];
   private readonly completedIds = new Set<string>();
-  private readonly retries = new Map<string, { timer?: TimerHandle; delayMs: number }>();
+  /** Per task with an update in flight: the delay before its next re-send (backoff). */
+  private readonly retryDelays = new Map<string, number>();
+  /** When each head is re-sent, for every task on one timer (a task's timer each cost more than the update). */
+  private readonly retries: RetryWheel<string>;
   private readonly log: Logger = createLogger('agent.status');
   private readonly listeners: Array<(taskId: string, change: RecordChange) => void> = [];
 
@@ -84,7 +87,9 @@ export class StatusUpdateManager {
     @Inject(STATUS_PUBLISHER) private readonly publisher: StatusPublisher,
     private readonly session: AgentSession,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.retries = new RetryWheel(clock, (taskIds) => this.resendDue(taskIds));
+  }
 
   /** Hears about every change of a task (the checkpoint batches them). */
   onChange(listener: (taskId: string, change: RecordChange) => void): void {
@@ -187,7 +192,8 @@ export class StatusUpdateManager {
     }
     record.pending.shift();
     this.clearRetry(taskId);
-    this.log.debug({ taskId, uuid, state: head.state }, 'status update acknowledged');
+    // Guarded: one per update, and the log object would be made even with debug off.
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId, uuid, state: head.state }, 'status update acknowledged');
     if (record.pending.length > 0) this.send(record, true);
     else if (record.terminal) this.complete(record);
     if (this.records.has(taskId)) this.changed(taskId, 'state');
@@ -232,7 +238,8 @@ export class StatusUpdateManager {
 
   /** Stops retrying (agent shutdown); state is kept. */
   stop(): void {
-    for (const taskId of this.retries.keys()) this.clearRetry(taskId);
+    this.retries.clear();
+    this.retryDelays.clear();
   }
 
   private makeStatus(record: TaskRecord, state: TaskState, fields: TaskUpdateFields, source: StatusSource): SentStatus {
@@ -262,19 +269,20 @@ export class StatusUpdateManager {
   private send(record: TaskRecord, fresh: boolean): void {
     const head = record.pending[0];
     if (!head) return;
-    const retry = this.retries.get(record.taskId) ?? { delayMs: RETRY_FIRST_MS };
-    if (retry.timer) this.clock.clearTimeout(retry.timer);
-    if (fresh) retry.delayMs = RETRY_FIRST_MS;
+    const delay = fresh ? RETRY_FIRST_MS : (this.retryDelays.get(record.taskId) ?? RETRY_FIRST_MS);
     this.publishHead(record, head);
-    const delay = retry.delayMs;
-    retry.delayMs = Math.min(retry.delayMs * 2, RETRY_MAX_MS);
-    retry.timer = this.clock.setTimeout(() => {
-      retry.timer = undefined;
-      this.log.debug({ taskId: record.taskId, uuid: head.uuid, afterMs: delay }, 'status update not acknowledged; re-sending');
+    this.retryDelays.set(record.taskId, Math.min(delay * 2, RETRY_MAX_MS));
+    this.retries.schedule(record.taskId, delay);
+  }
+
+  /** Heads the master has not acknowledged in time go out again, with the next backoff. */
+  private resendDue(taskIds: string[]): void {
+    for (const taskId of taskIds) {
+      const record = this.records.get(taskId);
+      if (!record?.pending[0]) continue;
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId, uuid: record.pending[0].uuid }, 'status update not acknowledged; re-sending');
       this.send(record, false);
-    }, delay);
-    retry.timer.unref?.();
-    this.retries.set(record.taskId, retry);
+    }
   }
 
   private publishHead(record: TaskRecord, head: SentStatus): void {
@@ -291,9 +299,8 @@ export class StatusUpdateManager {
   }
 
   private clearRetry(taskId: string): void {
-    const retry = this.retries.get(taskId);
-    if (retry?.timer) this.clock.clearTimeout(retry.timer);
-    this.retries.delete(taskId);
+    this.retries.cancel(taskId);
+    this.retryDelays.delete(taskId);
   }
 
   private complete(record: TaskRecord): void {

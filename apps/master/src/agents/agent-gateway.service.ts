@@ -74,10 +74,12 @@ export class AgentGateway implements OnModuleDestroy {
   private statusUpdates(batch: StatusUpdateBatch): void {
     const { agentId } = batch;
     for (const status of statusesOf(batch)) {
-      this.router.fromAgent({ agentId, status }).catch((err: unknown) => {
+      try {
+        this.router.fromAgent({ agentId, status });
+      } catch (err) {
         const error = toPandoError(err);
         this.log.warn({ subject: Subjects.agentStatus, agentId, taskId: status.taskId, code: error.code, details: error.details }, error.message);
-      });
+      }
     }
   }
 

@@ -60,7 +60,7 @@ describe('FrameworkLifecycle', () => {
     h.acceptor.accept(fw, launchOne([...h.book.ofFramework(fw.id)][0]!.id, 't1', agentId));
     h.cycle();
     const stale = [...h.book.ofFramework(fw.id)][0]!.id;
-    void h.router.fromAgent({ agentId, status: { taskId: 't1', frameworkId: fw.id, agentId, state: 'RUNNING', uuid: 'u1', timestamp: h.clock.now(), source: 'SOURCE_EXECUTOR' } });
+    h.router.fromAgent({ agentId, status: { taskId: 't1', frameworkId: fw.id, agentId, state: 'RUNNING', uuid: 'u1', timestamp: h.clock.now(), source: 'SOURCE_EXECUTOR' } });
     h.lifecycle.disconnect(fw, 'quiet');
     h.clock.advance(5_000);
     const again = h.subscribe({ name: 'fw', failoverTimeoutSeconds: 10 }, 'c2', fw.id);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { createLogger, type Clock, type TimerHandle } from '@pando/common';
+import { createLogger, RetryWheel, type Clock } from '@pando/common';
 import type { TaskStatus } from '@pando/protocol';
 import { AgentMessenger } from '../agents/agent-messenger.service';
 import { CLOCK } from '../master.tokens';
@@ -18,15 +18,14 @@ interface PendingUpdate {
   readonly frameworkId: string;
   readonly taskId: string;
   readonly status: TaskStatus;
-  readonly done: Promise<void>;
-  readonly resolve: () => void;
+  /** One per copy of the update the agent sent meanwhile: each is acknowledged, as it came. */
+  readonly acknowledgers: Array<() => void>;
   delayMs: number;
-  timer?: TimerHandle;
 }
 
 /**
  * The STATUS_UPDATE_SINK: agents' updates go to their framework as UPDATE events and the agent is
- * acknowledged only once the framework acknowledged (the router awaits `forwardAgentUpdate`).
+ * acknowledged only once the framework acknowledged (the router's `acknowledge` is called then).
  * At most one update per task is pending (agents send the next only after an ack). A pending
  * update is re-forwarded with backoff while the framework is connected, and at once when it
  * re-subscribes; updates of frameworks that are gone are acknowledged straight away.
@@ -35,14 +34,20 @@ interface PendingUpdate {
 export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
   private readonly log = createLogger('update-forwarder');
   private readonly pending = new Map<string, Map<string, PendingUpdate>>();
+  /** Re-forwarding deadlines of every pending update, on one timer (see RetryWheel). */
+  private readonly retries: RetryWheel<PendingUpdate>;
   private forwarded = 0;
 
   constructor(
     private readonly frameworks: FrameworkRegistry,
     private readonly publisher: FrameworkEventsPublisher,
     private readonly messenger: AgentMessenger,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(CLOCK) clock: Clock,
+  ) {
+    this.retries = new RetryWheel(clock, (due) => {
+      for (const update of due) this.retry(update);
+    });
+  }
 
   get pendingCount(): number {
     let count = 0;
@@ -55,25 +60,25 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    for (const updates of this.pending.values()) for (const update of updates.values()) this.stopRetry(update);
+    this.retries.clear();
   }
 
-  forwardAgentUpdate(task: TaskRecord, status: TaskStatus): Promise<void> | void {
+  forwardAgentUpdate(task: TaskRecord, status: TaskStatus, acknowledge: () => void): void {
     const framework = this.frameworks.get(task.frameworkId);
     // The operator framework, or a framework that is gone: nobody to wait for.
-    if (!framework) return;
+    if (!framework) return acknowledge();
     let updates = this.pending.get(framework.id);
     if (!updates) this.pending.set(framework.id, (updates = new Map()));
     const existing = updates.get(task.id);
-    if (existing && existing.status.uuid === status.uuid) return existing.done;
+    if (existing && existing.status.uuid === status.uuid) {
+      existing.acknowledgers.push(acknowledge);
+      return;
+    }
     // A newer update supersedes an older one still waiting (the agent moved on).
     if (existing) this.settle(existing);
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    const update: PendingUpdate = { frameworkId: framework.id, taskId: task.id, status, done, resolve, delayMs: UPDATE_RETRY_FIRST_MS };
+    const update: PendingUpdate = { frameworkId: framework.id, taskId: task.id, status, acknowledgers: [acknowledge], delayMs: UPDATE_RETRY_FIRST_MS };
     updates.set(task.id, update);
     if (deliverable(framework)) this.send(framework, update);
-    return done;
   }
 
   forwardMasterUpdate(task: TaskRecord, status: TaskStatus): void {
@@ -125,14 +130,11 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
   private send(framework: FrameworkRecord, update: PendingUpdate): void {
     this.publisher.update(framework.id, statusForFramework(update.status, framework.partitionAware));
     this.forwarded++;
-    this.stopRetry(update);
-    update.timer = this.clock.setTimeout(() => this.retry(update), update.delayMs);
-    update.timer.unref?.();
+    this.retries.schedule(update, update.delayMs);
     update.delayMs = Math.min(update.delayMs * 2, UPDATE_RETRY_MAX_MS);
   }
 
   private retry(update: PendingUpdate): void {
-    update.timer = undefined;
     const framework = this.frameworks.get(update.frameworkId);
     if (!framework || this.pending.get(update.frameworkId)?.get(update.taskId) !== update || !deliverable(framework)) return;
     this.log.debug({ frameworkId: framework.id, taskId: update.taskId, uuid: update.status.uuid }, 're-forwarding an unacknowledged update');
@@ -146,12 +148,11 @@ export class UpdateForwarder implements StatusUpdateSink, OnModuleDestroy {
       updates.delete(update.taskId);
       if (updates.size === 0) this.pending.delete(update.frameworkId);
     }
-    update.resolve();
+    for (const acknowledge of update.acknowledgers) acknowledge();
   }
 
   private stopRetry(update: PendingUpdate): void {
-    if (update.timer) this.clock.clearTimeout(update.timer);
-    update.timer = undefined;
+    this.retries.cancel(update);
   }
 }
 

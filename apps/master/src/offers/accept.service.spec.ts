@@ -33,13 +33,16 @@ function setup(): OfferHarness & { agentId: string; fw: ReturnType<OfferHarness[
 }
 
 describe('AcceptService', () => {
-  it('launches tasks from an offer (STAGING, one launch message per LAUNCH task) and recovers the rest', () => {
+  it('launches tasks from an offer (STAGING, a group per LAUNCH task, all in one message) and recovers the rest', () => {
     const h = setup();
     const offerId = h.offerId();
     const result = h.acceptor.accept(h.fw, accept([offerId], [launch([task('t1', h.agentId), task('t2', h.agentId)])]));
     expect(result).toEqual({ refusedOffers: [], launched: 2, refusedTasks: 0, refusedOperations: [] });
     expect(h.tasks.get('t1')?.state).toBe('STAGING');
     expect(h.messenger.launches.map((l) => l.tasks.map((t) => t.taskId))).toEqual([['t1'], ['t2']]);
+    expect(h.messenger.launchMessages).toBe(1);
+    // Copies asking for the same resources share one parse (the master holds it for each live task).
+    expect(h.tasks.get('t1')!.resources).toBe(h.tasks.get('t2')!.resources);
     expect(h.messenger.launches[0]!.tasks[0]).toMatchObject({ frameworkId: h.fw.id, agentId: h.agentId });
     expect(h.book.size).toBe(0);
     // 2 cpus used: the allocator has the other 2 free again, and holds the used ones for the framework.

@@ -104,7 +104,7 @@ export class AcceptService {
     this.offers.recover(framework.id, agentId, remaining, accept.filters ?? { refuseSeconds: 5 });
     this.refuse(framework, plan.refused.map((task) => ({ ...task, agentId })));
     for (const { index, error } of plan.refusedOperations) this.log.info({ frameworkId: framework.id, agentId, index, problems: error.details }, error.message);
-    this.log.debug({ frameworkId: framework.id, agentId, offers: offers.length, launched, refused: plan.refused.length }, 'accepted offers');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ frameworkId: framework.id, agentId, offers: offers.length, launched, refused: plan.refused.length }, 'accepted offers');
     return { refusedOffers: refused, launched, refusedTasks: plan.refused.length, refusedOperations: plan.refusedOperations };
   }
 

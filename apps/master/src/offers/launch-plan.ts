@@ -1,6 +1,6 @@
 import type { InputError } from '@pando/common';
 import type { SchedulerCallParsed, TaskInfo, TaskReason, TaskState } from '@pando/protocol';
-import { Resources } from '@pando/resources';
+import { Resources, type ResourceJson } from '@pando/resources';
 import { planReserve, planUnreserve, type Conversion, type ReservationContext } from './reservation-plan';
 
 type AcceptCall = Extract<SchedulerCallParsed, { type: 'ACCEPT' }>;
@@ -66,6 +66,7 @@ export interface OperationPlan {
 export function planOperations(operations: readonly ParsedOperation[], ctx: OperationContext): OperationPlan {
   const plan: OperationPlan = { groups: [], refused: [], conversions: [], refusedOperations: [] };
   const claimed = new Set<string>();
+  const parsed = new TaskResourcesParser();
   for (const [index, operation] of operations.entries()) {
     if (operation.type === 'RESERVE' || operation.type === 'UNRESERVE') {
       const outcome = operation.type === 'RESERVE' ? planReserve(operation.reserve.resources, ctx) : planUnreserve(operation.unreserve.resources, ctx);
@@ -73,40 +74,40 @@ export function planOperations(operations: readonly ParsedOperation[], ctx: Oper
       else plan.refusedOperations.push({ index, type: operation.type, error: outcome });
     } else if (operation.type === 'LAUNCH') {
       for (const spec of operation.launch.taskInfos) {
-        const resources = Resources.fromJson(spec.resources);
+        const { json, resources } = parsed.parse(spec.resources);
         const problems = taskProblems(spec, resources, ctx, claimed, ctx.remaining);
         if (problems.length > 0) {
           plan.refused.push(taskError(spec.taskId, problems.join('; ')));
           continue;
         }
         claim(spec.taskId, resources, claimed, ctx.remaining);
-        plan.groups.push([{ info: toTaskInfo(spec, ctx.frameworkId), resources }]);
+        plan.groups.push([{ info: toTaskInfo(spec, ctx.frameworkId, json), resources }]);
       }
     } else if (operation.type === 'LAUNCH_GROUP') {
-      planGroup(operation.launchGroup.taskGroup.tasks, ctx, claimed, plan);
+      planGroup(operation.launchGroup.taskGroup.tasks, ctx, claimed, plan, parsed);
     }
   }
   return plan;
 }
 
-function planGroup(specs: readonly ParsedTaskSpec[], ctx: LaunchContext, claimed: Set<string>, plan: OperationPlan): void {
+function planGroup(specs: readonly ParsedTaskSpec[], ctx: LaunchContext, claimed: Set<string>, plan: OperationPlan, parser: TaskResourcesParser): void {
   // Checked against a scratch copy: a refused group takes nothing from the offers.
   const scratch = Resources.empty().addInPlace(ctx.remaining);
   const scratchClaimed = new Set(claimed);
   const problems: string[] = [];
-  const parsed = specs.map((spec) => Resources.fromJson(spec.resources));
+  const parsed = specs.map((spec) => parser.parse(spec.resources));
   specs.forEach((spec, i) => {
-    const own = taskProblems(spec, parsed[i]!, ctx, scratchClaimed, scratch);
+    const own = taskProblems(spec, parsed[i]!.resources, ctx, scratchClaimed, scratch);
     if (own.length > 0) problems.push(`task '${spec.taskId}': ${own.join('; ')}`);
-    else claim(spec.taskId, parsed[i]!, scratchClaimed, scratch);
+    else claim(spec.taskId, parsed[i]!.resources, scratchClaimed, scratch);
   });
   if (problems.length > 0) {
     const message = `task group refused, no task of it was launched: ${problems.join('; ')}`;
     for (const spec of specs) plan.refused.push(taskError(spec.taskId, message));
     return;
   }
-  specs.forEach((spec, i) => claim(spec.taskId, parsed[i]!, claimed, ctx.remaining));
-  plan.groups.push(specs.map((spec, i) => ({ info: toTaskInfo(spec, ctx.frameworkId), resources: parsed[i]! })));
+  specs.forEach((spec, i) => claim(spec.taskId, parsed[i]!.resources, claimed, ctx.remaining));
+  plan.groups.push(specs.map((spec, i) => ({ info: toTaskInfo(spec, ctx.frameworkId, parsed[i]!.json), resources: parsed[i]!.resources })));
 }
 
 function taskProblems(spec: ParsedTaskSpec, resources: Resources, ctx: LaunchContext, claimed: ReadonlySet<string>, remaining: Resources): string[] {
@@ -129,8 +130,51 @@ function claim(taskId: string, resources: Resources, claimed: Set<string>, remai
   remaining.subtractInPlace(resources);
 }
 
-function toTaskInfo(spec: ParsedTaskSpec, frameworkId: string): TaskInfo {
-  return { ...spec, frameworkId };
+/**
+ * The task as the master keeps it and sends it. Built field by field rather than spread from the
+ * spec: copies spread from JSON-parsed objects got a hidden class each in V8 (with its descriptors,
+ * about 250 bytes more per live task, and slow property access), while a literal of one shape
+ * shares one. TASK_INFO_OPTIONAL must name every optional field of TaskInfo (checked below).
+ */
+function toTaskInfo(spec: ParsedTaskSpec, frameworkId: string, resources: ResourceJson[]): TaskInfo {
+  const info: TaskInfo = { taskId: spec.taskId, name: spec.name, frameworkId, agentId: spec.agentId, resources, executor: spec.executor };
+  for (const field of TASK_INFO_OPTIONAL) if (spec[field] !== undefined) (info as Record<string, unknown>)[field] = spec[field];
+  return info;
+}
+
+const TASK_INFO_OPTIONAL = ['command', 'container', 'healthCheck', 'killGracePeriodMs', 'labels', 'data'] as const satisfies ReadonlyArray<keyof TaskInfo>;
+// Fails to compile when TaskInfo gains a field that toTaskInfo would not copy.
+type UncopiedField = Exclude<keyof TaskInfo, 'taskId' | 'name' | 'frameworkId' | 'agentId' | 'resources' | 'executor' | (typeof TASK_INFO_OPTIONAL)[number]>;
+const EVERY_FIELD_COPIED: [UncopiedField] extends [never] ? true : never = true;
+void EVERY_FIELD_COPIED;
+
+/**
+ * Parses the resources of an ACCEPT's tasks, once per distinct ask: a framework launching copies
+ * of one task asks for the same resources in each, and the master keeps every live task's
+ * resources (parsed, and as JSON in its info), so copies share one parse and one JSON list
+ * rather than holding and collecting their own. Sharing is safe because a task's resources are
+ * never changed in place (they are replaced whole; see TaskRecord.resources).
+ */
+class TaskResourcesParser {
+  private last?: { json: ResourceJson[]; resources: Resources };
+
+  parse(json: ResourceJson[]): { json: ResourceJson[]; resources: Resources } {
+    if (this.last && sameScalarResources(json, this.last.json)) return this.last;
+    this.last = { json, resources: Resources.fromJson(json) };
+    return this.last;
+  }
+}
+
+/** Equal lists of plain scalar resources (anything else is simply parsed anew). */
+function sameScalarResources(a: readonly ResourceJson[], b: readonly ResourceJson[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.type !== 'SCALAR' || y.type !== 'SCALAR' || x.name !== y.name || x.role !== y.role) return false;
+    if (x.reservation !== undefined || y.reservation !== undefined || x.scalar?.value !== y.scalar?.value) return false;
+  }
+  return true;
 }
 
 function taskError(taskId: string, message: string): RefusedTask {

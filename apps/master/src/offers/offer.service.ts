@@ -84,7 +84,7 @@ export class OfferService implements OnModuleDestroy {
     for (const [frameworkId, offers] of batches) {
       this.publisher.offers(frameworkId, offers);
       this.offersSent += offers.length;
-      this.log.debug({ frameworkId, offers: offers.length }, `sent ${offers.length} offers to framework ${frameworkId}`);
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ frameworkId, offers: offers.length }, `sent ${offers.length} offers to framework ${frameworkId}`);
     }
   }
 
@@ -130,7 +130,7 @@ export class OfferService implements OnModuleDestroy {
     this.clearTimer(offer);
     this.allocator.recoverResources(offer.frameworkId, offer.agentId, offer.resources);
     if (notify) this.publisher.rescind(offer.frameworkId, offer.id);
-    this.log.debug({ offerId, frameworkId: offer.frameworkId, agentId: offer.agentId, why }, `rescinded offer ${offerId}: ${why}`);
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ offerId, frameworkId: offer.frameworkId, agentId: offer.agentId, why }, `rescinded offer ${offerId}: ${why}`);
     this.trigger.trigger();
     return true;
   }

@@ -22,20 +22,25 @@ export class StatusUpdateRouter {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async fromAgent({ agentId, status }: StatusUpdateMessage): Promise<ApplyOutcome | 'foreign'> {
+  /**
+   * Records an agent's update and forwards it; the agent is acknowledged once the sink says so.
+   * Throws an InputError for an update that names another agent (not acknowledged either).
+   */
+  fromAgent({ agentId, status }: StatusUpdateMessage): ApplyOutcome | 'foreign' {
     if (status.agentId !== undefined && status.agentId !== agentId) {
       // Not acknowledged either: a sender this confused should show up in its own logs too.
       throw new InputError(`status update for task '${status.taskId}' from agent '${agentId}' names agent '${status.agentId}'`);
     }
     const now = this.clock.now();
     const known = this.tasks.get(status.taskId);
+    const acknowledge = (): void => this.messenger.acknowledge(agentId, status.taskId, status.uuid);
     if (known && (known.agentId !== agentId || known.frameworkId !== status.frameworkId)) {
       // Re-sending cannot make it apply, so it is acknowledged to stop the retries.
       this.log.warn(
         { taskId: status.taskId, agentId, frameworkId: status.frameworkId, knownAgentId: known.agentId, knownFrameworkId: known.frameworkId },
         `ignored status update for task '${status.taskId}': it belongs to framework '${known.frameworkId}' on agent '${known.agentId}'`,
       );
-      this.messenger.acknowledge(agentId, status.taskId, status.uuid);
+      acknowledge();
       return 'foreign';
     }
     let outcome: ApplyOutcome;
@@ -46,11 +51,11 @@ export class StatusUpdateRouter {
       outcome = 'applied';
     }
     const task = known ?? this.tasks.addFromStatus(agentId, status, now);
-    this.log.debug({ taskId: task.id, agentId, state: status.state, uuid: status.uuid, outcome }, 'status update');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ taskId: task.id, agentId, state: status.state, uuid: status.uuid, outcome }, 'status update');
     // A re-sent update goes to the sink again: the first copy may still await the framework's
     // acknowledgement, and acknowledging the copy now would end the agent's retries early.
-    if (outcome !== 'terminal') await this.sink.forwardAgentUpdate(task, status);
-    this.messenger.acknowledge(agentId, status.taskId, status.uuid);
+    if (outcome !== 'terminal') this.sink.forwardAgentUpdate(task, status, acknowledge);
+    else acknowledge();
     return outcome;
   }
 }

@@ -72,12 +72,16 @@ export class RecordingMessenger {
   readonly kills: Array<{ agentId: string; taskId: string; gracePeriodMs?: number }> = [];
   readonly acks: Array<{ agentId: string; taskId: string; uuid: string }> = [];
 
+  /** Launch messages sent (one may carry several groups). */
+  launchMessages = 0;
+
   launch(agentId: string, frameworkId: string, tasks: TaskInfo[]): void {
-    this.launches.push({ agentId, frameworkId, tasks });
+    this.launchGroups(agentId, frameworkId, [tasks]);
   }
   /** Recorded as one launch per group, as the agent handles them. */
   launchGroups(agentId: string, frameworkId: string, groups: TaskInfo[][]): void {
-    for (const tasks of groups) this.launch(agentId, frameworkId, tasks);
+    this.launchMessages++;
+    for (const tasks of groups) this.launches.push({ agentId, frameworkId, tasks });
   }
   kill(agentId: string, _frameworkId: string, taskId: string, gracePeriodMs?: number): void {
     this.kills.push({ agentId, taskId, gracePeriodMs });

@@ -13,8 +13,9 @@ export class RecordingSink implements StatusUpdateSink {
   readonly agentUpdates: TaskStatus[] = [];
   readonly masterUpdates: TaskStatus[] = [];
 
-  forwardAgentUpdate(_task: TaskRecord, status: TaskStatus): void {
+  forwardAgentUpdate(_task: TaskRecord, status: TaskStatus, acknowledge: () => void): void {
     this.agentUpdates.push(status);
+    acknowledge();
   }
 
   forwardMasterUpdate(_task: TaskRecord, status: TaskStatus): void {

@@ -17,6 +17,10 @@ export async function connectNats(settings: NatsSettings, name: string, log?: Lo
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // nats.js otherwise captures a stack trace (an Error) when each request starts, in case it
+    // fails. Pando's request() reports failures as UnavailableError with the subject and the
+    // reason, never with that trace, and agents, frameworks and masters make requests all the time.
+    noAsyncTraces: true,
   };
   if (settings.tls) {
     options.tls = { caFile: settings.tls.caFile, certFile: settings.tls.certFile, keyFile: settings.tls.keyFile };

@@ -27,8 +27,12 @@ export async function dispatchEvent(ctx: DispatchContext, event: SchedulerEvent)
       await guarded(ctx, 'rescinded', () => scheduler.rescinded?.(driver, event.rescind.offerId));
       return;
     case 'UPDATE':
-      // A batch of updates is delivered one by one, as if each had come alone.
-      for (const status of updatesOf(event)) await deliverUpdate(ctx, status);
+      // A batch of updates is delivered one by one, as if each had come alone; only callbacks
+      // that return a promise are waited for (a promise per update cost more than the update).
+      for (const status of updatesOf(event)) {
+        const pending = deliverUpdate(ctx, status);
+        if (pending) await pending;
+      }
       return;
     case 'MESSAGE':
       await guarded(ctx, 'message', () => scheduler.message?.(driver, event.message));
@@ -44,12 +48,28 @@ export async function dispatchEvent(ctx: DispatchContext, event: SchedulerEvent)
 /**
  * The reliable-update rule: acknowledge only what the scheduler has processed. An update the
  * callback failed on stays unacknowledged, so the agent keeps it and the master sends it again;
- * acknowledging it would lose it for good.
+ * acknowledging it would lose it for good. Returns a promise only when the callback did.
  */
-async function deliverUpdate(ctx: DispatchContext, status: TaskStatus): Promise<void> {
-  const processed = await guarded(ctx, 'update', () => ctx.scheduler.update(ctx.driver, status));
-  const { agentId, taskId, uuid } = status;
-  if (!processed || uuid === undefined) return;
+function deliverUpdate(ctx: DispatchContext, status: TaskStatus): Promise<void> | undefined {
+  let result: unknown;
+  try {
+    result = ctx.scheduler.update(ctx.driver, status);
+  } catch (err) {
+    callbackFailed(ctx, 'update', err);
+    return undefined;
+  }
+  if (!isThenable(result)) {
+    acknowledgeProcessed(ctx, status);
+    return undefined;
+  }
+  return Promise.resolve(result).then(
+    () => acknowledgeProcessed(ctx, status),
+    (err: unknown) => callbackFailed(ctx, 'update', err),
+  );
+}
+
+function acknowledgeProcessed(ctx: DispatchContext, { agentId, taskId, uuid }: TaskStatus): void {
+  if (uuid === undefined) return;
   if (agentId === undefined) {
     ctx.log.warn({ taskId, uuid }, `cannot acknowledge update ${uuid} of task '${taskId}': it names no agent`);
     return;
@@ -58,13 +78,21 @@ async function deliverUpdate(ctx: DispatchContext, status: TaskStatus): Promise<
   ctx.acknowledge(agentId, taskId, uuid);
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+function callbackFailed(ctx: DispatchContext, name: string, err: unknown): void {
+  ctx.log.error({ callback: name, err: describeError(err) }, `scheduler callback '${name}' failed: ${describeError(err)}`);
+}
+
 /** Runs one callback; true when it returned (or its promise resolved) without throwing. */
 async function guarded(ctx: DispatchContext, name: string, callback: () => unknown): Promise<boolean> {
   try {
     await callback();
     return true;
   } catch (err) {
-    ctx.log.error({ callback: name, err: describeError(err) }, `scheduler callback '${name}' failed: ${describeError(err)}`);
+    callbackFailed(ctx, name, err);
     return false;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { TickBatcher, type Logger } from '@pando/common';
+import { RetryWheel, systemClock, TickBatcher, type Logger } from '@pando/common';
 import {
   acksOf,
   agentSubjectVerb,
@@ -26,7 +26,6 @@ const RESEND_MS = 1000;
 
 interface PendingUpdates {
   queue: StatusUpdateMessage[];
-  timer?: NodeJS.Timeout;
 }
 
 export interface SimulatedTaskRunnerOptions {
@@ -54,6 +53,8 @@ export class SimulatedTaskRunner {
   staleDropped = 0;
   /** As the agent's bus does: the updates of one event loop turn go out as one message per agent. */
   private readonly outbox: TickBatcher<AgentStatus>;
+  /** Re-sends of unacknowledged heads, on one timer as the agent's status update manager does. */
+  private readonly resends: RetryWheel<string>;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -62,6 +63,12 @@ export class SimulatedTaskRunner {
     private readonly options: SimulatedTaskRunnerOptions = {},
   ) {
     this.outbox = new TickBatcher((agentId, statuses) => this.publishStatuses(agentId, statuses), log);
+    this.resends = new RetryWheel(systemClock, (taskIds) => {
+      for (const taskId of taskIds) {
+        const entry = this.pending.get(taskId);
+        if (entry) this.send(taskId, entry);
+      }
+    });
   }
 
   /** What an agent reports when it re-registers: each task it runs with its latest status. */
@@ -149,13 +156,13 @@ export class SimulatedTaskRunner {
     const head = entry.queue[0];
     if (!head) return;
     this.outbox.add(head.agentId, head.status);
-    entry.timer = setTimeout(() => this.send(taskId, entry), RESEND_MS);
+    this.resends.schedule(taskId, RESEND_MS);
   }
 
   private acknowledged(taskId: string, uuid: string): void {
     const entry = this.pending.get(taskId);
     if (!entry || entry.queue[0]?.status.uuid !== uuid) return;
-    clearTimeout(entry.timer);
+    this.resends.cancel(taskId);
     const done = entry.queue.shift();
     // A terminal task is forgotten once its last update is acknowledged (a real agent does the same).
     if (done && isTerminalState(done.status.state) && entry.queue.length === 0) {
@@ -178,7 +185,7 @@ export class SimulatedTaskRunner {
   }
 
   stop(): void {
-    for (const entry of this.pending.values()) clearTimeout(entry.timer);
+    this.resends.clear();
     this.pending.clear();
     this.outbox.clear();
     void this.executor.shutdown?.();
