@@ -49,6 +49,7 @@ import {
   startNatsServer,
   waitFor,
 } from '@pando/testing';
+import { envInt } from './bench-env';
 
 const AGENTS = envInt('AGENTS', 1000);
 const TASKS = envInt('TASKS', 50_000);
@@ -59,13 +60,6 @@ const TASK_CPUS = 0.01;
 const TASK_MEM = 1;
 const PER_AGENT = Math.ceil(TASKS / AGENTS);
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return value;
-}
 
 function progress(message: string): void {
   process.stderr.write(`[bench:launch] ${message}\n`);
