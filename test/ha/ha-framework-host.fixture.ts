@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { startFrameworkHost, waitFor, type RunningAgent, type RunningFrameworkHost } from '@pando/testing';
+import { processesWith } from '../agent/agent-e2e.helpers';
 import type { HaCluster } from './ha-cluster.fixture';
 
 /**
@@ -72,7 +73,7 @@ export interface TaskProcess {
  */
 export function taskProcesses(marker: string): TaskProcess[] {
   const found: TaskProcess[] = [];
-  for (const pid of processesWithCmdline(marker)) {
+  for (const pid of processesWith(marker)) {
     try {
       const env = new Map(
         readFileSync(`/proc/${pid}/environ`, 'utf8')
@@ -86,19 +87,6 @@ export function taskProcesses(marker: string): TaskProcess[] {
     }
   }
   return found;
-}
-
-function processesWithCmdline(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(marker)) pids.push(Number(entry));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return pids;
 }
 
 /** Every task the master knows (live and completed) of the framework named `name`, from /master/state. */
